@@ -7,9 +7,9 @@ Docs: https://jojo-nb.github.io/jojo_nb/data.html.md"""
 # %% auto #0
 __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'DATASETS', 'HF_DATASETS', 'PIECE', 'SHARD_TOKENS', 'shard_bytes', 'write_shard',
            'read_shard', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'SourceError', 'read_documents',
-           'encode_stream', 'default_out', 'prepare']
+           'encode_stream', 'default_out', 'prepare', 'TokenLoader']
 
-# %% ../nbs/11_data.ipynb #e2f52663
+# %% ../nbs/11_data.ipynb #dea50499
 import glob, hashlib, json, os, shutil, struct, sys, time, urllib.request, warnings
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -20,7 +20,7 @@ import torch
 from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir
 from .tokenizer import Tokenizer, check_identity
 
-# %% ../nbs/11_data.ipynb #4507a376
+# %% ../nbs/11_data.ipynb #6e36c687
 MAGIC, SHARD_VERSION, HEADER = b'JOJOTOK\0', 1, 32
 _DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
@@ -47,7 +47,7 @@ def read_shard(path) -> np.ndarray:
         raise JojoError(f"{path} is truncated ({path.stat().st_size} bytes, expected {HEADER + count * itemsize}); prepare the data again")
     return np.memmap(path, dtype=_DTYPES[itemsize], mode='r', offset=HEADER, shape=(count,))
 
-# %% ../nbs/11_data.ipynb #c061f551
+# %% ../nbs/11_data.ipynb #163018db
 @dataclass
 class NamedDataset:
     "A dataset jojo knows by name: where to download it and its sha256."
@@ -104,7 +104,7 @@ def resolve_sources(sources:list[str]) -> list[Path]:
     if not files: raise JojoError(f"no files found in {' '.join(sources)}")
     return files
 
-# %% ../nbs/11_data.ipynb #df99238f
+# %% ../nbs/11_data.ipynb #138ab19f
 PIECE = 1 << 20
 
 class SourceError(JojoError): pass
@@ -163,7 +163,7 @@ def _decode(b:bytes, stats:dict) -> str:
         stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
         return s
 
-# %% ../nbs/11_data.ipynb #7e357cf7
+# %% ../nbs/11_data.ipynb #05e16b2a
 _worker_tok = None
 
 def _init_worker(name, chat):
@@ -186,7 +186,7 @@ def encode_stream(items, tokenizer:str, chat:bool, workers:int):
     with get_context('spawn').Pool(workers, initializer=_init_worker, initargs=(tokenizer, chat)) as pool:
         yield from pool.imap(_encode_piece, items, chunksize=4)
 
-# %% ../nbs/11_data.ipynb #bb8235ee
+# %% ../nbs/11_data.ipynb #b82ff5c0
 SHARD_TOKENS = 100_000_000
 
 class _SplitWriter:
@@ -240,7 +240,7 @@ def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     h = hashlib.sha256(json.dumps([[str(Path(s).expanduser().resolve()) if not s in DATASETS else s for s in sources], tokenizer, format]).encode()).hexdigest()[:8]
     return cache_dir()/f'{name}-{tokenizer}-{format}-{h}'
 
-# %% ../nbs/11_data.ipynb #89c6fbee
+# %% ../nbs/11_data.ipynb #12cde222
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             tokenizer:str='gpt2', # tiktoken encoding name or 'bytes'
@@ -260,6 +260,7 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
     if split not in ('documents', 'tail'): raise JojoError(f"split {split!r} is not one of documents, tail")
     if not 0 < val_fraction < 1: raise JojoError(f"val_fraction {val_fraction} must be between 0 and 1")
     files = resolve_sources(sources)
+    for f in files: _check_text_file(f)  # every file's problem is found before any work
     chat = format == 'chat'
     tok = Tokenizer(tokenizer, chat=chat)
     out = Path(out) if out else default_out(sources, tokenizer, format)
@@ -300,7 +301,7 @@ def _version():
     from jojo_nb import __version__
     return __version__
 
-# %% ../nbs/11_data.ipynb #b2e83a1d
+# %% ../nbs/11_data.ipynb #528bb6aa
 def _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats):
     "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
     n_docs = len(files) if format == 'text' else None
@@ -353,3 +354,82 @@ def _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed
                 documents=writers['train'].docs + writers['val'].docs, tokens=total, bytes=total_bytes,
                 bytes_per_token=round(total_bytes / max(total, 1), 4), longest_document_tokens=int(longest),
                 vocab_coverage=round(float((counts > 0).mean()), 4), replaced_chars=stats['replaced'])
+
+# %% ../nbs/11_data.ipynb #d5c238ef
+class TokenLoader:
+    "Batches of `(x, y)` windows from prepared shards, seeded per epoch, disjoint per rank, exactly resumable."
+    def __init__(self, path, # a folder written by `prepare`
+                 split:str, # 'train' or 'val'
+                 batch_size:int, block_size:int, rank:int=0, world_size:int=1, seed:int=1337, shuffle:bool=True,
+                 tokenizer:Tokenizer|None=None): # when given, the data must have been made with it
+        self.path = Path(path)
+        if not (self.path/'metadata.json').exists():
+            raise JojoError(f"{self.path} has no metadata.json; run `jojo prepare` first (or a prepare was interrupted)")
+        self.meta = json.loads((self.path/'metadata.json').read_text())
+        if tokenizer is not None: check_identity(tokenizer.identity(), self.meta['tokenizer'], str(self.path))
+        n_shards = self.meta[split]['shards']
+        self.shards = [read_shard(self.path/f'{split}_{i:06d}.bin') for i in range(n_shards)]
+        self.chat = self.meta['format'] == 'chat'
+        self.masks = [read_shard(self.path/f'{split}_{i:06d}.mask.bin') for i in range(n_shards)] if self.chat else None
+        self.ends = np.cumsum([len(s) for s in self.shards])
+        self.n_tokens = int(self.ends[-1])
+        self.split, self.B, self.T, self.rank, self.world, self.seed, self.shuffle = split, batch_size, block_size, rank, world_size, seed, shuffle
+        self.windows = (self.n_tokens - 1 - (block_size - 1 if shuffle else 0)) // block_size
+        self.batches_per_epoch = self.windows // world_size // batch_size
+        if self.batches_per_epoch < 1:
+            raise JojoError(f"{self.path}: the {split} split has {self.n_tokens} tokens, too few for one batch of "
+                            f"{batch_size} x {block_size + 1} tokens on {world_size} process(es); lower the batch or block size")
+        self.epoch, self.position, self._order = 0, 0, None
+
+    def _epoch_plan(self):
+        if self._order is None or self._order[0] != self.epoch:
+            if self.shuffle:
+                rng = np.random.default_rng([self.seed, self.epoch])
+                offset, perm = int(rng.integers(0, self.T)), rng.permutation(self.windows)
+            else: offset, perm = 0, np.arange(self.windows)
+            self._order = (self.epoch, offset, perm[self.rank::self.world])
+        return self._order[1], self._order[2]
+
+    def _read(self, arrays, start, length):
+        i = int(np.searchsorted(self.ends, start, side='right'))
+        out, lo = [], start - (self.ends[i - 1] if i else 0)
+        while length > 0:
+            piece = arrays[i][lo:lo + length]
+            out.append(piece); length -= len(piece); i += 1; lo = 0
+        return out[0] if len(out) == 1 else np.concatenate(out)
+
+    def next_batch(self):
+        "The next `(x, y)` batch, int64 tensors of shape `(batch_size, block_size)`; moves to a new epoch when one ends."
+        if self.position >= self.batches_per_epoch: self.epoch, self.position = self.epoch + 1, 0
+        offset, order = self._epoch_plan()
+        starts = order[self.position * self.B:(self.position + 1) * self.B] * self.T + offset
+        buf = np.stack([self._read(self.shards, int(s), self.T + 1) for s in starts]).astype(np.int64)
+        x, y = torch.from_numpy(buf[:, :-1]), torch.from_numpy(buf[:, 1:])
+        if self.chat:
+            m = np.stack([self._read(self.masks, int(s), self.T + 1) for s in starts])[:, 1:]
+            y = y.masked_fill(torch.from_numpy(m == 0), -100)
+        self.position += 1
+        return x, y
+
+    def __iter__(self):
+        while True: yield self.next_batch()
+
+    @property
+    def tokens_per_epoch(self) -> int: return self.batches_per_epoch * self.B * self.T * self.world
+
+    def state_dict(self) -> dict:
+        "Where this loader is: enough to resume batch for batch."
+        return dict(split=self.split, epoch=self.epoch, position=self.position, seed=self.seed, rank=self.rank,
+                    world_size=self.world, batch_size=self.B, block_size=self.T)
+
+    def load_state_dict(self, sd:dict):
+        "Continue from `sd`; refused when the batch geometry differs (the batches would not be the same)."
+        for k in ('batch_size', 'block_size', 'world_size', 'seed'):
+            if sd.get(k) != getattr(self, {'batch_size': 'B', 'block_size': 'T', 'world_size': 'world'}.get(k, k)):
+                raise JojoError(f"the saved data position has {k}={sd.get(k)}, this run has a different value; "
+                                f"resume with the same {k} or start a new run")
+        self.epoch, self.position = sd['epoch'], sd['position']
+
+    def reset(self):
+        "Back to the first batch of the first epoch (the validation loader does this before every evaluation)."
+        self.epoch, self.position = 0, 0

@@ -1,0 +1,79 @@
+"`jojo prepare` end to end, offline with the project's shared data: real sources, cache, bad input."
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pytest
+from conftest import SHARED, run_jojo
+
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason='needs ../shared/data')
+
+def one_line_error(p, *needles):
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert 'Traceback' not in p.stderr and p.stderr.count('\n') == 1, p.stderr
+    for n in needles: assert n in p.stderr, (n, p.stderr)
+
+@needs_shared
+@pytest.mark.parametrize('args', [
+    ['tinyshakespeare', '--tokenizer', 'bytes', '--split', 'tail', '--val-fraction', '0.1'],
+    [str(SHARED/'gutenberg')],
+    [str(SHARED/'chat'/'byu_chitchat_subset.jsonl'), '--format', 'chat'],
+    [str(SHARED/'chat'/'taskmaster4_coffee.jsonl'), '--format', 'chat'],
+])
+def test_prepare_offline_then_cached(args, tmp_path):
+    out = tmp_path/'out'
+    p = run_jojo('prepare', *args, '--out', out, '--stats')
+    assert p.returncode == 0, p.stderr
+    meta = json.loads((out/'metadata.json').read_text())
+    assert meta['train']['tokens'] > 0 and meta['val']['tokens'] > 0 and 'tokens' in p.stdout
+    before = {f.name: f.stat().st_mtime_ns for f in out.iterdir()}
+    t0 = time.time()
+    p = run_jojo('prepare', *args, '--out', out)
+    assert p.returncode == 0 and 'up to date' in p.stderr, p.stderr
+    assert {f.name: f.stat().st_mtime_ns for f in out.iterdir()} == before
+    print(f"cached prepare took {time.time() - t0:.2f}s (with interpreter start)")
+
+def test_changed_source_invalidates(tmp_path):
+    src = tmp_path/'docs'; src.mkdir()
+    for i in range(10): (src/f'{i}.txt').write_text(f'document {i} ' * 100)
+    out = tmp_path/'out'
+    assert run_jojo('prepare', src, '--out', out, '--tokenizer', 'bytes').returncode == 0
+    (src/'3.txt').write_text('something else')
+    p = run_jojo('prepare', src, '--out', out, '--tokenizer', 'bytes')
+    assert p.returncode == 0 and f"{src/'3.txt'} changed" in p.stderr, p.stderr
+    p = run_jojo('prepare', src, '--out', out, '--tokenizer', 'bytes', '--split', 'tail')
+    assert p.returncode == 0 and 'split changed' in p.stderr, p.stderr
+
+def test_bad_inputs(tmp_path):
+    one_line_error(run_jojo('prepare', tmp_path/'missing.txt'), 'missing.txt does not exist')
+    (tmp_path/'empty.txt').write_text('')
+    one_line_error(run_jojo('prepare', tmp_path/'empty.txt', '--out', tmp_path/'o1'), 'empty.txt is empty')
+    (tmp_path/'x.bin').write_bytes(bytes(range(256)) * 4)
+    one_line_error(run_jojo('prepare', tmp_path/'x.bin', '--out', tmp_path/'o2'), 'looks binary')
+    (tmp_path/'bad.jsonl').write_text('{"text": "a"}\n{"text": "b"}\n{oops\n')
+    one_line_error(run_jojo('prepare', tmp_path/'bad.jsonl', '--format', 'jsonl', '--out', tmp_path/'o3'), 'bad.jsonl:3: malformed JSON')
+    (tmp_path/'nofield.jsonl').write_text('{"body": "a"}\n')
+    one_line_error(run_jojo('prepare', tmp_path/'nofield.jsonl', '--format', 'jsonl', '--out', tmp_path/'o4'), "no field 'text'")
+    one_line_error(run_jojo('prepare', 'tinyshakespear'), 'named datasets are tinyshakespeare')
+    one_line_error(run_jojo('prepare', tmp_path/'bad.jsonl', '--tokenizer', 'gtp2'), "unknown tokenizer 'gtp2'")
+    for o in ('o1', 'o2', 'o3', 'o4'): assert not (tmp_path/o).exists()
+    assert not [f for f in tmp_path.iterdir() if '.tmp-' in f.name]
+
+def test_invalid_utf8_is_replaced_and_counted(tmp_path):
+    src = tmp_path/'docs'; src.mkdir()
+    (src/'a.txt').write_bytes(b'caf\xe9 ' * 50)
+    (src/'b.txt').write_text('fine text ' * 50)
+    p = run_jojo('prepare', src, '--out', tmp_path/'out')
+    assert p.returncode == 0 and '50 invalid UTF-8' in p.stderr, p.stderr
+    assert json.loads((tmp_path/'out'/'metadata.json').read_text())['replaced_chars'] == 50
+
+@needs_shared
+def test_interrupted_prepare_leaves_nothing(tmp_path):
+    out = tmp_path/'out'
+    proc = subprocess.Popen([str(Path(sys.executable).parent/'jojo'), 'prepare', str(SHARED/'gutenberg'), '--out', str(out),
+                             '--no-cache', '--workers', '1'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out/'metadata.json').exists()
+    p = run_jojo('prepare', SHARED/'gutenberg', '--out', out)  # a later prepare starts over cleanly
+    assert p.returncode == 0 and (out/'metadata.json').exists(), p.stderr
