@@ -8,14 +8,14 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 __all__ = ['COMMANDS', 'add_config_args', 'config_from_args', 'build_parser', 'cmd_config', 'version_text', 'cmd_train',
            'cmd_prepare', 'main']
 
-# %% ../nbs/90_cli.ipynb #256cea09
+# %% ../nbs/90_cli.ipynb #760d89d3
 import argparse, json, sys, traceback
 from pathlib import Path
 from .core import JojoError, version_info
 from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, to_dict, preset_diff,
                             save_config, parse_overrides)
 
-# %% ../nbs/90_cli.ipynb #2c0aa119
+# %% ../nbs/90_cli.ipynb #6a9a1d49
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose usage errors become `JojoError` (one line, exit 2) instead of a usage dump."
     def error(self, message): raise JojoError(f"{self.prog}: {message}; see `{self.prog} --help`")
@@ -40,7 +40,7 @@ def config_from_args(args, extra:list[str]=(), world_size:int=1):
     overrides.update(parse_overrides(list(extra)))  # unknown `--a.b V` left over by argparse: did-you-mean errors
     return load_config(args.config, args.preset, overrides, world_size=world_size)
 
-# %% ../nbs/90_cli.ipynb #058afddf
+# %% ../nbs/90_cli.ipynb #558f18d8
 def _ckpt_args(p):
     p.add_argument('--checkpoint', metavar='C', help='latest, best, a checkpoint name, or a path to a checkpoint')
     p.add_argument('--run', metavar='R', help='a run name (in --runs-dir) or a run directory')
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument('--split', default='documents', choices=['documents', 'tail'], help='how to choose the validation part')
     pr.add_argument('--no-cache', action='store_true', help='prepare again even if the inputs did not change')
     pr.add_argument('--stats', action='store_true', help='print documents, tokens, bytes per token, ...')
-    pr.add_argument('--workers', type=int, help='tokenizer processes (default: one per core)')
+    pr.add_argument('--workers', type=int, help='tokenizer threads (default: one per core)')
 
     s = cmd('sample', 'generate text from a checkpoint')
     _ckpt_args(s)
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(cf)
     return p
 
-# %% ../nbs/90_cli.ipynb #36edbbcc
+# %% ../nbs/90_cli.ipynb #c64098c3
 def cmd_config(args, extra):
     "`jojo config show|save|validate`: print, write or only check the resolved config."
     cfg = config_from_args(args, extra, world_size=args.nproc)
@@ -179,7 +179,7 @@ def _handler(name):
     if name in COMMANDS: return COMMANDS[name]
     return _not_yet(name)
 
-# %% ../nbs/90_cli.ipynb #4d451443
+# %% ../nbs/90_cli.ipynb #c91d80af
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `jojo` command; returns the exit code (2 for user mistakes)."
     argv = list(sys.argv[1:] if argv is None else argv)

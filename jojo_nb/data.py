@@ -9,18 +9,16 @@ __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'DATASETS', 'HF_DATASETS', 'PIECE
            'read_shard', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'SourceError', 'read_documents',
            'encode_stream', 'default_out', 'prepare', 'TokenLoader']
 
-# %% ../nbs/11_data.ipynb #dea50499
+# %% ../nbs/11_data.ipynb #b4692e65
 import glob, hashlib, json, os, shutil, struct, sys, time, urllib.request, warnings
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Iterator
 import numpy as np
-import torch
 from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir
 from .tokenizer import Tokenizer, check_identity
 
-# %% ../nbs/11_data.ipynb #6e36c687
+# %% ../nbs/11_data.ipynb #c684ef17
 MAGIC, SHARD_VERSION, HEADER = b'JOJOTOK\0', 1, 32
 _DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
@@ -47,7 +45,7 @@ def read_shard(path) -> np.ndarray:
         raise JojoError(f"{path} is truncated ({path.stat().st_size} bytes, expected {HEADER + count * itemsize}); prepare the data again")
     return np.memmap(path, dtype=_DTYPES[itemsize], mode='r', offset=HEADER, shape=(count,))
 
-# %% ../nbs/11_data.ipynb #163018db
+# %% ../nbs/11_data.ipynb #a34e0cbe
 @dataclass
 class NamedDataset:
     "A dataset jojo knows by name: where to download it and its sha256."
@@ -104,8 +102,8 @@ def resolve_sources(sources:list[str]) -> list[Path]:
     if not files: raise JojoError(f"no files found in {' '.join(sources)}")
     return files
 
-# %% ../nbs/11_data.ipynb #138ab19f
-PIECE = 1 << 20
+# %% ../nbs/11_data.ipynb #a6bf9791
+PIECE = 1 << 18
 
 class SourceError(JojoError): pass
 
@@ -163,30 +161,29 @@ def _decode(b:bytes, stats:dict) -> str:
         stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
         return s
 
-# %% ../nbs/11_data.ipynb #05e16b2a
-_worker_tok = None
-
-def _init_worker(name, chat):
-    global _worker_tok
-    _worker_tok = Tokenizer(name, chat=chat)
-
-def _encode_piece(item):
-    piece, *passthrough = item
-    if isinstance(piece, list):  # a conversation
-        ids, learn = _worker_tok.encode_chat(piece)
-        return np.asarray(ids, dtype=_worker_tok.dtype), np.asarray(learn, dtype=np.uint8), passthrough
-    return np.asarray(_worker_tok.encode(piece), dtype=_worker_tok.dtype), None, passthrough
-
+# %% ../nbs/11_data.ipynb #dbf40e6d
 def encode_stream(items, tokenizer:str, chat:bool, workers:int):
-    "Encode `(piece, *extra)` items in `workers` processes (0: in this one); yield `(ids, mask, extra)` in order."
-    if workers <= 0:
-        _init_worker(tokenizer, chat)
-        yield from map(_encode_piece, items)
+    "Encode `(piece, *extra)` items in `workers` threads (0: in this one); yield `(ids, mask, extra)` in order."
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+    tok = Tokenizer(tokenizer, chat=chat)
+    def encode(item):
+        piece, *extra = item
+        if isinstance(piece, list):  # a conversation
+            ids, learn = tok.encode_chat(piece)
+            return np.asarray(ids, dtype=tok.dtype), np.asarray(learn, dtype=np.uint8), extra
+        return np.asarray(tok.encode(piece), dtype=tok.dtype), None, extra
+    if workers <= 1:
+        yield from map(encode, items)
         return
-    with get_context('spawn').Pool(workers, initializer=_init_worker, initargs=(tokenizer, chat)) as pool:
-        yield from pool.imap(_encode_piece, items, chunksize=4)
+    with ThreadPoolExecutor(workers) as pool:
+        pending = deque()
+        for item in items:
+            pending.append(pool.submit(encode, item))
+            if len(pending) >= 4 * workers: yield pending.popleft().result()
+        while pending: yield pending.popleft().result()
 
-# %% ../nbs/11_data.ipynb #b82ff5c0
+# %% ../nbs/11_data.ipynb #d69028f8
 SHARD_TOKENS = 100_000_000
 
 class _SplitWriter:
@@ -240,7 +237,7 @@ def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     h = hashlib.sha256(json.dumps([[str(Path(s).expanduser().resolve()) if not s in DATASETS else s for s in sources], tokenizer, format]).encode()).hexdigest()[:8]
     return cache_dir()/f'{name}-{tokenizer}-{format}-{h}'
 
-# %% ../nbs/11_data.ipynb #12cde222
+# %% ../nbs/11_data.ipynb #703a7d65
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             tokenizer:str='gpt2', # tiktoken encoding name or 'bytes'
@@ -250,7 +247,7 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             split:str='documents', # 'documents' or 'tail'
             seed:int=1337, # seed of the documents split
             no_cache:bool=False, # prepare again even when nothing changed
-            workers:int|None=None, # tokenizer processes (default: one per core; 0 for none)
+            workers:int|None=None, # tokenizer threads (default: one per core)
             shard_tokens:int=SHARD_TOKENS, # tokens per shard
             progress:bool=True, # show a progress bar
             verbose:bool=True) -> Path:
@@ -301,7 +298,7 @@ def _version():
     from jojo_nb import __version__
     return __version__
 
-# %% ../nbs/11_data.ipynb #528bb6aa
+# %% ../nbs/11_data.ipynb #45deacab
 def _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats):
     "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
     n_docs = len(files) if format == 'text' else None
@@ -355,7 +352,7 @@ def _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed
                 bytes_per_token=round(total_bytes / max(total, 1), 4), longest_document_tokens=int(longest),
                 vocab_coverage=round(float((counts > 0).mean()), 4), replaced_chars=stats['replaced'])
 
-# %% ../nbs/11_data.ipynb #d5c238ef
+# %% ../nbs/11_data.ipynb #ff69fdca
 class TokenLoader:
     "Batches of `(x, y)` windows from prepared shards, seeded per epoch, disjoint per rank, exactly resumable."
     def __init__(self, path, # a folder written by `prepare`
@@ -400,6 +397,7 @@ class TokenLoader:
 
     def next_batch(self):
         "The next `(x, y)` batch, int64 tensors of shape `(batch_size, block_size)`; moves to a new epoch when one ends."
+        import torch  # here, not at the top: tokenizer worker processes import this module and need no torch
         if self.position >= self.batches_per_epoch: self.epoch, self.position = self.epoch + 1, 0
         offset, order = self._epoch_plan()
         starts = order[self.position * self.B:(self.position + 1) * self.B] * self.T + offset
