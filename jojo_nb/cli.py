@@ -8,14 +8,14 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 __all__ = ['COMMANDS', 'add_config_args', 'config_from_args', 'build_parser', 'cmd_config', 'version_text', 'cmd_train',
            'cmd_prepare', 'cmd_checkpoints', 'main']
 
-# %% ../nbs/90_cli.ipynb #5ed9b93e
+# %% ../nbs/90_cli.ipynb #72742653
 import argparse, json, sys, traceback
 from pathlib import Path
 from .core import JojoError, version_info
 from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, to_dict, preset_diff,
                             save_config, parse_overrides)
 
-# %% ../nbs/90_cli.ipynb #e3a414f2
+# %% ../nbs/90_cli.ipynb #2b426f4d
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose usage errors become `JojoError` (one line, exit 2) instead of a usage dump."
     def error(self, message): raise JojoError(f"{self.prog}: {message}; see `{self.prog} --help`")
@@ -40,7 +40,7 @@ def config_from_args(args, extra:list[str]=(), world_size:int=1):
     overrides.update(parse_overrides(list(extra)))  # unknown `--a.b V` left over by argparse: did-you-mean errors
     return load_config(args.config, args.preset, overrides, world_size=world_size)
 
-# %% ../nbs/90_cli.ipynb #ca0c10d5
+# %% ../nbs/90_cli.ipynb #7a270205
 def _ckpt_args(p):
     p.add_argument('--checkpoint', metavar='C', help='latest, best, a checkpoint name, or a path to a checkpoint')
     p.add_argument('--run', metavar='R', help='a run name (in --runs-dir) or a run directory')
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(cf)
     return p
 
-# %% ../nbs/90_cli.ipynb #87fb4506
+# %% ../nbs/90_cli.ipynb #a3806a26
 def cmd_config(args, extra):
     "`jojo config show|save|validate`: print, write or only check the resolved config."
     cfg = config_from_args(args, extra, world_size=args.nproc)
@@ -184,7 +184,7 @@ def _handler(name):
     if name in COMMANDS: return COMMANDS[name]
     return _not_yet(name)
 
-# %% ../nbs/90_cli.ipynb #d66c5471
+# %% ../nbs/90_cli.ipynb #1a0fa871
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `jojo` command; returns the exit code (2 for user mistakes)."
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -196,6 +196,7 @@ def main(argv:list[str]|None=None) -> int:
         if not args.command: parser.print_help(); return 0
         if extra and args.command not in ('train', 'config'):
             raise JojoError(f"jojo {args.command}: unrecognized arguments: {' '.join(extra)}; see `jojo {args.command} --help`")
+        args.argv, args.extra = argv[1:] if argv and argv[0] == args.command else argv, extra
         return _handler(args.command)(args, extra) or 0
     except JojoError as e:
         if debug: traceback.print_exc()

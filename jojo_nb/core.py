@@ -8,15 +8,15 @@ Docs: https://jojo-nb.github.io/jojo_nb/core.html.md"""
 __all__ = ['JojoError', 'fsync_dir', 'atomic_write', 'write_json', 'sha256_file', 'data_dir', 'cache_dir', 'git_commit',
            'device_names', 'version_info']
 
-# %% ../nbs/00_core.ipynb #b81e0c27
+# %% ../nbs/00_core.ipynb #d4928c6e
 import hashlib, json, os, platform, socket, subprocess, sys, tempfile
 from pathlib import Path
 
-# %% ../nbs/00_core.ipynb #6006b25b
+# %% ../nbs/00_core.ipynb #d78773b2
 class JojoError(Exception):
     "A mistake the user can fix: the CLI prints the message on one line and exits with code 2."
 
-# %% ../nbs/00_core.ipynb #9e23c8c0
+# %% ../nbs/00_core.ipynb #652ef317
 def fsync_dir(path):
     "Flush the directory entry of `path` (a folder) to disk; a no-op where the OS has no directory fsync."
     if os.name == 'nt': return
@@ -48,7 +48,7 @@ def write_json(path, obj, indent=2):
     "Atomically write `obj` as JSON to `path`."
     return atomic_write(path, json.dumps(obj, indent=indent, sort_keys=False, default=str) + '\n')
 
-# %% ../nbs/00_core.ipynb #63655477
+# %% ../nbs/00_core.ipynb #925e2738
 def sha256_file(path, chunk=1<<22):
     "Hex sha256 of the file at `path`, read in chunks."
     h = hashlib.sha256()
@@ -56,7 +56,7 @@ def sha256_file(path, chunk=1<<22):
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
-# %% ../nbs/00_core.ipynb #9b64dda6
+# %% ../nbs/00_core.ipynb #e560067a
 def data_dir() -> Path:
     "Folder that holds downloaded datasets: `$JOJO_DATA_DIR`, else `~/.cache/jojo_nb/data`."
     return Path(os.environ.get('JOJO_DATA_DIR') or Path.home()/'.cache'/'jojo_nb'/'data').expanduser()
@@ -65,7 +65,7 @@ def cache_dir() -> Path:
     "Folder for prepared token shards: `$JOJO_CACHE_DIR`, else `~/.cache/jojo_nb/prepared`."
     return Path(os.environ.get('JOJO_CACHE_DIR') or Path.home()/'.cache'/'jojo_nb'/'prepared').expanduser()
 
-# %% ../nbs/00_core.ipynb #604f30bd
+# %% ../nbs/00_core.ipynb #7383d469
 def git_commit(path=None) -> str|None:
     "The commit of the git checkout holding `path` (default: this package), `+dirty` if modified; None outside git."
     if path is None:
@@ -82,7 +82,7 @@ def git_commit(path=None) -> str|None:
         return commit + ('+dirty' if dirty else '')
     except (OSError, subprocess.SubprocessError): return None
 
-# %% ../nbs/00_core.ipynb #686f3d20
+# %% ../nbs/00_core.ipynb #ad013555
 def device_names() -> list[str]:
     "Names of the accelerators torch can see, `['cpu']` when there are none."
     import torch
@@ -95,5 +95,5 @@ def version_info() -> dict:
     "jojo_nb and torch versions, git commit, python, host and devices: recorded in every run and checkpoint."
     import torch
     from jojo_nb import __version__
-    return dict(jojo_nb=__version__, git_commit=git_commit(), torch=torch.__version__,
+    return dict(jojo_nb=__version__, git_commit=git_commit(), torch=str(torch.__version__),
                 python=platform.python_version(), host=socket.gethostname(), devices=device_names())
