@@ -11,18 +11,18 @@ __all__ = ['SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'CHOICES', 'POSITIVE', 'NON_
            'resolve_layers', 'parse_overrides', 'load_config', 'get_key', 'validate_config', 'config_diff',
            'preset_diff', 'save_config', 'config_from_json']
 
-# %% ../nbs/01_config.ipynb #56c6cbec
+# %% ../nbs/01_config.ipynb #9955f90b
 import copy, dataclasses, difflib, json, types, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from fastcore.docments import docments
 from .core import JojoError, write_json
 
-# %% ../nbs/01_config.ipynb #2d559d13
+# %% ../nbs/01_config.ipynb #68578096
 class ConfigError(JojoError):
     "A configuration mistake: one line that names the key, the value and the fix."
 
-# %% ../nbs/01_config.ipynb #6694e0c6
+# %% ../nbs/01_config.ipynb #4cf8f49c
 @dataclass
 class ModelConfig:
     "Shape and options of the GPT model."
@@ -44,7 +44,7 @@ class ModelConfig:
     zero_init_proj: bool = False  # start the residual output projections at zero
     logit_softcap: float = 0.0  # cap logits smoothly at +-c with c*tanh(x/c); 0 is off
 
-# %% ../nbs/01_config.ipynb #ea30d1ee
+# %% ../nbs/01_config.ipynb #10d15bd0
 @dataclass
 class DataConfig:
     "Where the tokens come from and how they are split."
@@ -56,7 +56,7 @@ class DataConfig:
     split: str = 'documents'  # 'documents' (a seeded random subset of documents) or 'tail' (the last part, as nanoGPT)
     seed: int = 1337  # seed of the validation split
 
-# %% ../nbs/01_config.ipynb #7352b7db
+# %% ../nbs/01_config.ipynb #016b1f8a
 @dataclass
 class OptimConfig:
     "The optimizer and its learning-rate schedule."
@@ -75,7 +75,7 @@ class OptimConfig:
     warmup_steps: int = 715  # steps of linear warmup from 0 to lr
     decay_fraction: float = 0.2  # with 'wsd': the share of the run spent decaying to min_lr
 
-# %% ../nbs/01_config.ipynb #d063993e
+# %% ../nbs/01_config.ipynb #bc1d6fdd
 @dataclass
 class TrainConfig:
     "The training loop: length, batch, precision and devices."
@@ -94,7 +94,7 @@ class TrainConfig:
     max_bad_steps: int = 10  # this many NaN/Inf steps in a row stop the run
     log_interval: int = 1  # write a metrics record every this many steps
 
-# %% ../nbs/01_config.ipynb #4a0082f7
+# %% ../nbs/01_config.ipynb #37e1e13c
 @dataclass
 class CheckpointConfig:
     "When and how checkpoints are written."
@@ -105,7 +105,7 @@ class CheckpointConfig:
     async_save: bool = False  # copy to CPU and write in a background thread (the step stalls only for the copy)
     verify: bool = True  # check the sha256 of a checkpoint before loading it
 
-# %% ../nbs/01_config.ipynb #1f40acb7
+# %% ../nbs/01_config.ipynb #107ba6b9
 @dataclass
 class LogConfig:
     "What a run writes besides checkpoints."
@@ -113,7 +113,7 @@ class LogConfig:
     histogram_interval: int = 0  # steps between parameter and gradient histograms; 0 is off
     console: bool = True  # the live progress line on rank 0
 
-# %% ../nbs/01_config.ipynb #6a6439e9
+# %% ../nbs/01_config.ipynb #516eb14d
 @dataclass
 class EvalConfig:
     "Evaluation during training."
@@ -126,7 +126,7 @@ class EvalConfig:
     hellaswag: bool = False  # also score HellaSwag at each evaluation
     hellaswag_limit: int = 0  # HellaSwag items per evaluation; 0 is all
 
-# %% ../nbs/01_config.ipynb #11a627d4
+# %% ../nbs/01_config.ipynb #7409faf2
 @dataclass
 class FP8Config:
     "Optional FP8 training on GPUs that have it."
@@ -136,7 +136,7 @@ class FP8Config:
     required: bool = False  # stop when FP8 cannot run, instead of continuing in bf16
     keep_head_bf16: bool = True  # keep the output head and embeddings in bf16
 
-# %% ../nbs/01_config.ipynb #69982233
+# %% ../nbs/01_config.ipynb #2e94ea2c
 @dataclass
 class RunConfig:
     "Everything a training run needs: the sections above plus where it came from."
@@ -150,7 +150,7 @@ class RunConfig:
     fp8: FP8Config = field(default_factory=FP8Config)  # FP8
     preset: str = ''  # the preset at the root of the `extends` chain (filled in when loading)
 
-# %% ../nbs/01_config.ipynb #189ab303
+# %% ../nbs/01_config.ipynb #84d88e0e
 SECTIONS = {f.name: f.default_factory for f in fields(RunConfig) if f.default_factory is not dataclasses.MISSING}
 
 @dataclass
@@ -176,7 +176,7 @@ def config_fields() -> dict[str, FieldInfo]:
         if name not in SECTIONS: res[name] = FieldInfo(name, typ, default, doc)
     return res
 
-# %% ../nbs/01_config.ipynb #d67e1c0d
+# %% ../nbs/01_config.ipynb #d84ad36d
 _TRUE, _FALSE = ('true', 'yes', 'on', '1'), ('false', 'no', 'off', '0')
 
 def _type_name(t): return getattr(t, '__name__', str(t)) if typing.get_origin(t) is None else str(t)
@@ -217,7 +217,7 @@ def coerce(key:str, value, typ, from_text=False):
         bad("; give a string")
     raise TypeError(f"unsupported config type {typ} for {key}")
 
-# %% ../nbs/01_config.ipynb #beaa9ad4
+# %% ../nbs/01_config.ipynb #7bfdc81c
 def check_key(key:str, where:str=''):
     "Raise `ConfigError` for an unknown dotted `key`, with a did-you-mean suggestion; `where` names its source."
     known = config_fields()
@@ -229,7 +229,7 @@ def check_key(key:str, where:str=''):
     hint = f"; did you mean {close[0]}?" if close else "; see `jojo train --help` for the keys"
     raise ConfigError(f"{where}unknown config key {key}{hint}")
 
-# %% ../nbs/01_config.ipynb #184fdd6b
+# %% ../nbs/01_config.ipynb #20e173be
 def to_dict(cfg:RunConfig) -> dict:
     "The nested dictionary of `cfg`, as written to `config.json`."
     return asdict(cfg)
@@ -254,13 +254,13 @@ def from_dict(d:dict, where:str='', from_text=False) -> RunConfig:
         setattr(obj, name, val)
     return cfg
 
-# %% ../nbs/01_config.ipynb #e4fe99f5
+# %% ../nbs/01_config.ipynb #6e9b5ce8
 PRESETS = {
     'tiny-cpu': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 128, 'dropout': 0.0},
         'data': {'dataset': 'tinyshakespeare', 'tokenizer': 'gpt2', 'split': 'tail', 'val_fraction': 0.1},
         'optim': {'lr': 2e-3, 'min_lr': 2e-4, 'warmup_steps': 30, 'weight_decay': 0.1, 'beta2': 0.99},
-        'train': {'max_steps': 600, 'micro_batch_size': 16, 'total_batch_size': 0, 'device': 'auto'},
+        'train': {'max_steps': 500, 'micro_batch_size': 8, 'total_batch_size': 0, 'device': 'auto'},
         'checkpoint': {'interval': 100},
         'eval': {'interval': 100, 'iters': 10, 'sample_prompts': ['ROMEO:'], 'sample_tokens': 64},
     },
@@ -298,7 +298,7 @@ PRESETS = {
 }
 DEFAULT_PRESET = 'tiny-cpu'
 
-# %% ../nbs/01_config.ipynb #cf173f2e
+# %% ../nbs/01_config.ipynb #38908768
 def _merge(base:dict, over:dict) -> dict:
     "Deep-merge `over` into a copy of `base`."
     out = copy.deepcopy(base)
@@ -339,7 +339,7 @@ def resolve_layers(source:str, base_dir:Path|None=None, _chain=()) -> tuple[str,
     root, layers = resolve_layers(parent, base_dir, (*_chain, key))
     return root, [*layers, (where, d)]
 
-# %% ../nbs/01_config.ipynb #46dddcae
+# %% ../nbs/01_config.ipynb #c667256e
 def parse_overrides(args:list[str]) -> dict:
     "Dotted `--a.b V` / `--a.b=V` pairs from the command line -> `{'a.b': 'V'}` (text, converted later)."
     out, i = {}, 0
@@ -379,7 +379,7 @@ def load_config(config:str|None=None, # a JSON config file (or a preset name)
     if validate: validate_config(cfg, world_size)
     return cfg
 
-# %% ../nbs/01_config.ipynb #fc64390b
+# %% ../nbs/01_config.ipynb #fbe41f70
 CHOICES = {
     'model.norm': ('layernorm', 'rmsnorm'), 'model.mlp': ('gelu', 'relu2'),
     'data.format': ('text', 'jsonl', 'chat'), 'data.split': ('documents', 'tail'),
@@ -442,7 +442,7 @@ def validate_config(cfg:RunConfig, world_size:int=1):
     if cfg.fp8.recipe == 'mxfp8' and cfg.fp8.backend != 'te': fail("fp8.recipe='mxfp8' needs fp8.backend='te'")
     return cfg
 
-# %% ../nbs/01_config.ipynb #f40abf58
+# %% ../nbs/01_config.ipynb #0d17d600
 def config_diff(a:RunConfig|dict, b:RunConfig|dict) -> dict:
     "`{dotted key: (value in a, value in b)}` for every key whose value differs."
     fa = flatten(to_dict(a) if isinstance(a, RunConfig) else a)

@@ -9,7 +9,7 @@ __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'DATASETS', 'HF_DATASETS', 'PIECE
            'read_shard', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'SourceError', 'read_documents',
            'encode_stream', 'default_out', 'prepare', 'TokenLoader']
 
-# %% ../nbs/11_data.ipynb #e602e7f2
+# %% ../nbs/11_data.ipynb #96c2d3b4
 import glob, hashlib, json, os, shutil, struct, sys, time, urllib.request, warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ import numpy as np
 from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir
 from .tokenizer import Tokenizer, check_identity
 
-# %% ../nbs/11_data.ipynb #f37ffdbe
+# %% ../nbs/11_data.ipynb #b0ba76c9
 MAGIC, SHARD_VERSION, HEADER = b'JOJOTOK\0', 1, 32
 _DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
@@ -45,7 +45,7 @@ def read_shard(path) -> np.ndarray:
         raise JojoError(f"{path} is truncated ({path.stat().st_size} bytes, expected {HEADER + count * itemsize}); prepare the data again")
     return np.memmap(path, dtype=_DTYPES[itemsize], mode='r', offset=HEADER, shape=(count,))
 
-# %% ../nbs/11_data.ipynb #1d053383
+# %% ../nbs/11_data.ipynb #f354207d
 @dataclass
 class NamedDataset:
     "A dataset jojo knows by name: where to download it and its sha256."
@@ -102,7 +102,7 @@ def resolve_sources(sources:list[str]) -> list[Path]:
     if not files: raise JojoError(f"no files found in {' '.join(sources)}")
     return files
 
-# %% ../nbs/11_data.ipynb #e794a38f
+# %% ../nbs/11_data.ipynb #5451900e
 PIECE = 1 << 18
 
 class SourceError(JojoError): pass
@@ -161,7 +161,7 @@ def _decode(b:bytes, stats:dict) -> str:
         stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
         return s
 
-# %% ../nbs/11_data.ipynb #6525898b
+# %% ../nbs/11_data.ipynb #79df8e6c
 def encode_stream(items, tokenizer:str, chat:bool, workers:int):
     "Encode `(piece, *extra)` items in `workers` threads (0: in this one); yield `(ids, mask, extra)` in order."
     from collections import deque
@@ -183,7 +183,7 @@ def encode_stream(items, tokenizer:str, chat:bool, workers:int):
             if len(pending) >= 4 * workers: yield pending.popleft().result()
         while pending: yield pending.popleft().result()
 
-# %% ../nbs/11_data.ipynb #053223ef
+# %% ../nbs/11_data.ipynb #5031cad0
 SHARD_TOKENS = 100_000_000
 
 class _SplitWriter:
@@ -237,7 +237,7 @@ def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     h = hashlib.sha256(json.dumps([[str(Path(s).expanduser().resolve()) if not s in DATASETS else s for s in sources], tokenizer, format]).encode()).hexdigest()[:8]
     return cache_dir()/f'{name}-{tokenizer}-{format}-{h}'
 
-# %% ../nbs/11_data.ipynb #042a1656
+# %% ../nbs/11_data.ipynb #4083ae4f
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             tokenizer:str='gpt2', # tiktoken encoding name or 'bytes'
@@ -298,7 +298,7 @@ def _version():
     from jojo_nb import __version__
     return __version__
 
-# %% ../nbs/11_data.ipynb #12949351
+# %% ../nbs/11_data.ipynb #7f400eba
 def _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats):
     "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
     n_docs = len(files) if format == 'text' else None
@@ -352,7 +352,7 @@ def _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed
                 bytes_per_token=round(total_bytes / max(total, 1), 4), longest_document_tokens=int(longest),
                 vocab_coverage=round(float((counts > 0).mean()), 4), replaced_chars=stats['replaced'])
 
-# %% ../nbs/11_data.ipynb #1722aaa8
+# %% ../nbs/11_data.ipynb #027b7438
 class TokenLoader:
     "Batches of `(x, y)` windows from prepared shards, seeded per epoch, disjoint per rank, exactly resumable."
     def __init__(self, path, # a folder written by `prepare`
@@ -372,7 +372,7 @@ class TokenLoader:
         self.n_tokens = int(self.ends[-1])
         self.split, self.B, self.T, self.rank, self.world, self.seed, self.shuffle = split, batch_size, block_size, rank, world_size, seed, shuffle
         self.windows = (self.n_tokens - 1 - (block_size - 1 if shuffle else 0)) // block_size
-        self.batches_per_epoch = self.windows // world_size // batch_size
+        self.batches_per_epoch = self.windows // (world_size * batch_size)
         if self.batches_per_epoch < 1:
             raise JojoError(f"{self.path}: the {split} split has {self.n_tokens} tokens, too few for one batch of "
                             f"{batch_size} x {block_size + 1} tokens on {world_size} process(es); lower the batch or block size")
@@ -384,7 +384,7 @@ class TokenLoader:
                 rng = np.random.default_rng([self.seed, self.epoch])
                 offset, perm = int(rng.integers(0, self.T)), rng.permutation(self.windows)
             else: offset, perm = 0, np.arange(self.windows)
-            self._order = (self.epoch, offset, perm[self.rank::self.world])
+            self._order = (self.epoch, offset, perm)
         return self._order[1], self._order[2]
 
     def _read(self, arrays, start, length):
@@ -400,7 +400,8 @@ class TokenLoader:
         import torch  # here, not at the top: tokenizer worker processes import this module and need no torch
         if self.position >= self.batches_per_epoch: self.epoch, self.position = self.epoch + 1, 0
         offset, order = self._epoch_plan()
-        starts = order[self.position * self.B:(self.position + 1) * self.B] * self.T + offset
+        first = (self.position * self.world + self.rank) * self.B  # global batch `position * world + rank`
+        starts = order[first:first + self.B] * self.T + offset
         buf = np.stack([self._read(self.shards, int(s), self.T + 1) for s in starts]).astype(np.int64)
         x, y = torch.from_numpy(buf[:, :-1]), torch.from_numpy(buf[:, 1:])
         if self.chat:
