@@ -1,0 +1,121 @@
+"`jojo train` end to end with real processes: exact resume, DDP under torchrun (gloo), signals, kill -9."
+import json, os, random, signal, subprocess, sys, time
+from pathlib import Path
+import pytest, torch
+from conftest import BIN, run_jojo
+
+def small_args(data, steps=40, **over):
+    args = {'--data.dataset': data, '--data.tokenizer': 'bytes', '--data.split': 'tail', '--model.n_layer': 2,
+            '--model.n_head': 2, '--model.n_embd': 32, '--model.block_size': 32, '--train.micro_batch_size': 4,
+            '--train.max_steps': steps, '--optim.warmup_steps': 5, '--eval.interval': 10, '--eval.iters': 2,
+            '--eval.sample_tokens': 8, '--checkpoint.interval': 10, '--log.tensorboard': 'false', **over}
+    return [str(x) for kv in args.items() for x in kv]
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp('data')
+    (d/'text.txt').write_text(''.join(f"line {i}: the quick brown fox {i % 17} jumps over {i % 5} lazy dogs.\n" for i in range(4000)))
+    return str(d/'text.txt')
+
+def losses(run):
+    recs = [json.loads(l) for l in (Path(run)/'metrics.jsonl').read_text().splitlines()]
+    return {r['step']: r['loss'] for r in recs if 'loss' in r}
+
+def weights(run):
+    return torch.load(Path(run)/'checkpoints'/'latest.pt', weights_only=True)['model']
+
+def start(args, cwd, **kw):
+    return subprocess.Popen([str(BIN/'jojo'), 'train', *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)
+
+def wait_for_step(run, step, proc, timeout=120):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        f = Path(run)/'metrics.jsonl'
+        if f.exists() and any(json.loads(l).get('step', 0) >= step for l in f.read_text().splitlines() if l.strip().endswith('}')): return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise TimeoutError
+
+def check_same(a, b):
+    la, lb = losses(a), losses(b)
+    assert sorted(la) == sorted(lb) == list(range(1, len(la) + 1))
+    assert la == lb, [(s, la[s], lb[s]) for s in la if la[s] != lb[s]][:3]
+    wa, wb = weights(a), weights(b)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+@pytest.mark.slow
+@pytest.mark.parametrize('nproc', [1, 2])
+def test_exact_resume_after_signal(data, tmp_path, nproc):
+    extra = ['--nproc', str(nproc)] if nproc > 1 else []
+    p = run_jojo('train', *small_args(data), '--run-name', 'full', *extra, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-3000:]
+    proc = start([*small_args(data), '--run-name', 'cut', *extra], tmp_path, start_new_session=True)
+    wait_for_step(tmp_path/'runs'/'cut', 20, proc)
+    proc.send_signal(signal.SIGINT if nproc == 1 else signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
+    st = json.loads((tmp_path/'runs'/'cut'/'run.json').read_text())
+    assert st['status'] == 'interrupted' and 20 <= st['step'] < 40, st
+    p = run_jojo('train', '--run-name', 'cut', '--resume', 'latest', *extra, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-3000:]
+    check_same(tmp_path/'runs'/'full', tmp_path/'runs'/'cut')
+
+@pytest.mark.slow
+def test_ddp_matches_accumulation(data, tmp_path):
+    common = small_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32})
+    a = run_jojo('train', *common, '--run-name', 'accum', cwd=tmp_path)
+    b = run_jojo('train', *common, '--run-name', 'ddp', '--nproc', '2', cwd=tmp_path)
+    assert a.returncode == 0 and b.returncode == 0, (a.stderr[-2000:], b.stderr[-2000:])
+    la, lb = losses(tmp_path/'runs'/'accum'), losses(tmp_path/'runs'/'ddp')
+    assert len(la) == len(lb) == 20
+    assert max(abs(la[s] - lb[s]) for s in la) < 1e-5, [(la[s], lb[s]) for s in la]
+
+def _children(pid):
+    out = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(x) for x in out]
+
+@pytest.mark.slow
+def test_sigterm_to_one_rank_stops_all(data, tmp_path):
+    proc = start([*small_args(data, steps=400), '--run-name', 'term', '--nproc', '2'], tmp_path, start_new_session=True)
+    run = tmp_path/'runs'/'term'
+    wait_for_step(run, 12, proc)
+    torchrun = _children(proc.pid)
+    workers = [c for t in torchrun for c in _children(t)]
+    assert len(workers) == 2, (torchrun, workers)
+    os.kill(workers[-1], signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
+    st = json.loads((run/'run.json').read_text())
+    ck = torch.load(run/'checkpoints'/'latest.pt', weights_only=True)
+    assert st['status'] == 'interrupted' and ck['step'] == st['step'] == max(losses(run)) < 400
+    assert len(ck['loader']) == 2 and ck['loader'][0]['position'] == ck['loader'][1]['position']
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments(data, tmp_path):
+    rng = random.Random(0)
+    interval = 5
+    for trial in range(20):
+        name = f'k{trial}'
+        run = tmp_path/'runs'/name
+        args = [*small_args(data, steps=400, **{'--checkpoint.interval': interval, '--eval.interval': 0}), '--run-name', name]
+        proc = start(args, tmp_path)
+        wait_for_step(run, rng.randint(3, 30), proc)
+        time.sleep(rng.random() * 0.3)  # sometimes during a save
+        proc.kill(); proc.communicate()
+        logged = max(losses(run))
+        p = run_jojo('train', '--run-name', name, '--resume', 'latest', '--train.max_steps', str(logged + 3), cwd=tmp_path)
+        assert p.returncode == 0, (trial, p.stderr[-3000:])
+        resumed_at = int(p.stderr.split(' at step ')[1].split()[0]) if ' at step ' in p.stderr else 0
+        assert logged - resumed_at <= interval, (trial, logged, resumed_at)
+        assert max(losses(run)) == logged + 3
+
+def test_jojo_train_without_arguments(tmp_path):
+    # the default preset (tiny-cpu on Tiny Shakespeare), shortened for CI
+    p = run_jojo('train', '--train.max_steps', '12', '--optim.warmup_steps', '3', '--eval.interval', '6',
+                 '--eval.iters', '2', cwd=tmp_path, timeout=900)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert 'finished at step 12/12' in p.stderr
+    run = next((tmp_path/'runs').iterdir())
+    samples = [json.loads(l) for l in (run/'samples.jsonl').read_text().splitlines()]
+    assert samples and samples[-1]['prompt'] == 'ROMEO:'
