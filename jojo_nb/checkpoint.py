@@ -8,17 +8,17 @@ Docs: https://jojo-nb.github.io/jojo_nb/checkpoint.html.md"""
 __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkpoints', 'read_sidecar', 'capture_rng',
            'restore_rng', 'upgrade', 'state_bytes', 'check_free_space', 'write_checkpoint', 'load_checkpoint',
            'CheckpointManager', 'resume_candidates', 'load_for_resume', 'check_compatible', 'find_checkpoints',
-           'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints']
+           'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'resolve_checkpoint', 'load_model',
+           'cmd_export']
 
-# %% ../nbs/30_checkpoint.ipynb #7cf73d6e
+# %% ../nbs/30_checkpoint.ipynb #b29ace47
 import hashlib, json, os, random, shutil, sys, threading, time
 from pathlib import Path
 import numpy as np
-import torch
 from .core import JojoError, atomic_write, write_json, sha256_file, fsync_dir, version_info
 from .runs import RunDir, find_run
 
-# %% ../nbs/30_checkpoint.ipynb #1a1a7399
+# %% ../nbs/30_checkpoint.ipynb #168c4e12
 FORMAT_VERSION = 1
 
 class CheckpointError(JojoError):
@@ -60,9 +60,10 @@ def read_sidecar(path) -> dict|None:
     try: return json.loads(Checkpoints.sidecar(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError): return None
 
-# %% ../nbs/30_checkpoint.ipynb #2594c140
+# %% ../nbs/30_checkpoint.ipynb #952953d2
 def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
+    import torch
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     return dict(python=random.getstate(),
                 numpy=dict(kind=kind, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), cached=float(cached)),
@@ -71,6 +72,7 @@ def capture_rng() -> dict:
 
 def restore_rng(state:dict):
     "Put back the generators captured by `capture_rng`."
+    import torch
     random.setstate(state['python'])
     n = state['numpy']
     np.random.set_state((n['kind'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']))
@@ -78,7 +80,7 @@ def restore_rng(state:dict):
     if torch.cuda.is_available():
         for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
-# %% ../nbs/30_checkpoint.ipynb #b5203141
+# %% ../nbs/30_checkpoint.ipynb #207c2776
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
 
 def upgrade(state:dict, path='checkpoint') -> dict:
@@ -90,7 +92,7 @@ def upgrade(state:dict, path='checkpoint') -> dict:
     state['format_version'] = FORMAT_VERSION
     return state
 
-# %% ../nbs/30_checkpoint.ipynb #5b301d6c
+# %% ../nbs/30_checkpoint.ipynb #657adeea
 class _HashingWriter:
     def __init__(self, f): self.f, self.h, self.n = f, hashlib.sha256(), 0
     def write(self, b):
@@ -100,6 +102,7 @@ class _HashingWriter:
 
 def state_bytes(obj) -> int:
     "Bytes of the tensors in a nested state."
+    import torch
     if isinstance(obj, torch.Tensor): return obj.numel() * obj.element_size()
     if isinstance(obj, dict): return sum(state_bytes(v) for v in obj.values())
     if isinstance(obj, (list, tuple)): return sum(state_bytes(v) for v in obj)
@@ -115,6 +118,7 @@ def check_free_space(folder, need:int):
 
 def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     "Atomically write `state` to `path` and its sidecar (`info` + size + sha256); returns the sidecar."
+    import torch
     path = Path(path)
     state = {**state, 'format_version': FORMAT_VERSION}
     check_free_space(path.parent, state_bytes(state))
@@ -129,9 +133,10 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     write_json(Checkpoints.sidecar(path), side)
     return side
 
-# %% ../nbs/30_checkpoint.ipynb #3be712d8
+# %% ../nbs/30_checkpoint.ipynb #0d44acc4
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
+    import torch
     path = Path(path)
     if not path.exists(): raise CheckpointError(f"checkpoint {path} does not exist")
     side = read_sidecar(path)
@@ -148,8 +153,9 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
     if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
     return upgrade(state, path)
 
-# %% ../nbs/30_checkpoint.ipynb #53c52ffa
+# %% ../nbs/30_checkpoint.ipynb #56ce4e52
 def _to_cpu(obj):
+    import torch
     if isinstance(obj, torch.Tensor): return obj.detach().to('cpu', copy=True)
     if isinstance(obj, dict): return {k: _to_cpu(v) for k, v in obj.items()}
     if isinstance(obj, list): return [_to_cpu(v) for v in obj]
@@ -232,7 +238,7 @@ class CheckpointManager:
         write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
         return path
 
-# %% ../nbs/30_checkpoint.ipynb #ee16f4b9
+# %% ../nbs/30_checkpoint.ipynb #d44506f0
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
     if which in ('auto', 'latest'):
@@ -264,7 +270,7 @@ def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_lo
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
-# %% ../nbs/30_checkpoint.ipynb #d51b06b7
+# %% ../nbs/30_checkpoint.ipynb #69002c3c
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
              'qk_norm', 'mlp', 'tie_embeddings')
 
@@ -279,7 +285,7 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
                     + (' (different special tokens)' if tok.get('name') == tokenizer_identity.get('name') else ''))
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
-# %% ../nbs/30_checkpoint.ipynb #d59ef364
+# %% ../nbs/30_checkpoint.ipynb #8def42be
 def find_checkpoints(target:str|None, runs_dir='runs') -> Checkpoints|Path:
     "A run's `Checkpoints` from a run name, run directory or checkpoints folder; or a checkpoint file."
     if target is None:
@@ -344,4 +350,41 @@ def cmd_checkpoints(args, extra=()) -> int:
         return 1 if bad else 0
     keep = args.keep if args.keep is not None else 10
     for p in prune(target, keep): print(f"deleted {p}")
+    return 0
+
+# %% ../nbs/30_checkpoint.ipynb #d817f1c8
+def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -> Path:
+    "The checkpoint file that `--checkpoint spec` (and `--run run`) name; the newest run's latest by default."
+    p = Path(spec) if spec else None
+    if p is not None and p.suffix == '.pt':
+        if not p.exists(): raise CheckpointError(f"checkpoint {p} does not exist")
+        return p
+    if p is not None and p.is_dir() and run is None:  # a run directory or a checkpoints folder
+        ck = Checkpoints(p/'checkpoints') if (p/'checkpoints').is_dir() else Checkpoints(p)
+        spec = 'latest'
+    else:
+        target = find_checkpoints(run, runs_dir)
+        if isinstance(target, Path): return target
+        ck = target
+    cands = resume_candidates(ck, spec or 'latest')
+    if not cands or not cands[0].exists(): raise CheckpointError(f"no checkpoint {spec or 'latest'!r} in {ck.folder}")
+    return cands[0]
+
+def load_model(path, device='cpu', verify:bool=True):
+    "`(model, RunConfig, state)` from a checkpoint file; the model in eval mode on `device`."
+    from jojo_nb.config import from_dict
+    from jojo_nb.model import GPT, clean_state_dict
+    state = load_checkpoint(path, verify=verify)
+    cfg = from_dict(state.get('config') or {}, f'{path}: ')
+    model = GPT(cfg.model)
+    model.load_state_dict(clean_state_dict(state['model']))
+    return model.to(device).eval(), cfg, state
+
+def cmd_export(args, extra=()) -> int:
+    "`jojo export CKPT OUT --format hf|safetensors`."
+    from jojo_nb.hf import export_hf, export_safetensors
+    path = resolve_checkpoint(args.checkpoint, None, getattr(args, 'runs_dir', 'runs')) if not Path(args.checkpoint).is_file() else Path(args.checkpoint)
+    model, cfg, _ = load_model(path)
+    out = (export_hf if args.format == 'hf' else export_safetensors)(model, args.out)
+    print(f"wrote {out} ({args.format}) from {path}")
     return 0

@@ -7,7 +7,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/hf.html.md"""
 # %% auto #0
 __all__ = ['gpt2_incompatible', 'hf_config', 'to_hf_state_dict', 'export_hf', 'load_hf', 'export_safetensors', 'load_safetensors']
 
-# %% ../nbs/21_hf.ipynb #7bafb9de
+# %% ../nbs/21_hf.ipynb #074337d7
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +17,7 @@ from .core import JojoError, write_json, atomic_write
 from .config import ModelConfig
 from .model import GPT
 
-# %% ../nbs/21_hf.ipynb #e5a0f3e3
+# %% ../nbs/21_hf.ipynb #5ccc2a30
 _CONV1D = ('attn.c_attn.weight', 'attn.c_proj.weight', 'mlp.c_fc.weight', 'mlp.c_proj.weight')
 
 def gpt2_incompatible(cfg:ModelConfig) -> list[str]:
@@ -33,7 +33,8 @@ def hf_config(cfg:ModelConfig) -> dict:
                 n_head=cfg.n_head, n_inner=None, activation_function='gelu_new', resid_pdrop=cfg.dropout,
                 embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout, layer_norm_epsilon=1e-5,
                 initializer_range=cfg.init_std, scale_attn_weights=True, use_cache=True, tie_word_embeddings=True,
-                bos_token_id=50256, eos_token_id=50256, torch_dtype='float32')
+                bos_token_id=50256 if cfg.vocab_size > 50256 else None, eos_token_id=50256 if cfg.vocab_size > 50256 else None,
+                torch_dtype='float32')
 
 def to_hf_state_dict(model:GPT) -> dict:
     "Our state dict with Hugging Face's names and layout: Conv1D weights transposed, vocabulary unpadded."
@@ -67,7 +68,7 @@ def _safetensors_bytes(sd, metadata):
     from safetensors.torch import save
     return save(sd, metadata=metadata)
 
-# %% ../nbs/21_hf.ipynb #a040907b
+# %% ../nbs/21_hf.ipynb #9bed8db8
 def _hf_folder(path_or_name) -> Path:
     p = Path(path_or_name).expanduser()
     if p.is_dir(): return p
