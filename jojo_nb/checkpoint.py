@@ -11,14 +11,14 @@ __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkp
            'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'resolve_checkpoint', 'load_model',
            'cmd_export']
 
-# %% ../nbs/30_checkpoint.ipynb #d3fc6802
+# %% ../nbs/30_checkpoint.ipynb #ef040727
 import hashlib, json, os, random, shutil, sys, threading, time
 from pathlib import Path
 import numpy as np
 from .core import JojoError, atomic_write, write_json, sha256_file, fsync_dir, version_info
 from .runs import RunDir, find_run
 
-# %% ../nbs/30_checkpoint.ipynb #9219e4cc
+# %% ../nbs/30_checkpoint.ipynb #e9328da1
 FORMAT_VERSION = 1
 
 class CheckpointError(JojoError):
@@ -60,7 +60,7 @@ def read_sidecar(path) -> dict|None:
     try: return json.loads(Checkpoints.sidecar(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError): return None
 
-# %% ../nbs/30_checkpoint.ipynb #008432c3
+# %% ../nbs/30_checkpoint.ipynb #e53eaf99
 def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
     import torch
@@ -80,7 +80,7 @@ def restore_rng(state:dict):
     if torch.cuda.is_available():
         for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
-# %% ../nbs/30_checkpoint.ipynb #3309f4ae
+# %% ../nbs/30_checkpoint.ipynb #2d89832a
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
 
 def upgrade(state:dict, path='checkpoint') -> dict:
@@ -92,7 +92,7 @@ def upgrade(state:dict, path='checkpoint') -> dict:
     state['format_version'] = FORMAT_VERSION
     return state
 
-# %% ../nbs/30_checkpoint.ipynb #cb48c7b5
+# %% ../nbs/30_checkpoint.ipynb #672e35c0
 class _HashingWriter:
     def __init__(self, f): self.f, self.h, self.n = f, hashlib.sha256(), 0
     def write(self, b):
@@ -133,7 +133,7 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     write_json(Checkpoints.sidecar(path), side)
     return side
 
-# %% ../nbs/30_checkpoint.ipynb #b4fb5e83
+# %% ../nbs/30_checkpoint.ipynb #de7a26a2
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
@@ -153,7 +153,7 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
     if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
     return upgrade(state, path)
 
-# %% ../nbs/30_checkpoint.ipynb #7786b11c
+# %% ../nbs/30_checkpoint.ipynb #0185f6f2
 def _to_cpu(obj):
     import torch
     if isinstance(obj, torch.Tensor): return obj.detach().to('cpu', copy=True)
@@ -218,7 +218,7 @@ class CheckpointManager:
         _link(ck.latest, ck.rolling(step))
         for old in ck.rolling_files()[:-self.keep]:
             old.unlink(missing_ok=True); ck.sidecar(old).unlink(missing_ok=True)
-        if epoch_end and self.keep_epochs: _link(ck.latest, ck.epoch(info.get('epoch', 0)))
+        if epoch_end and self.keep_epochs: _link(ck.latest, ck.epoch(int(info.get('epoch', 0))))  # epochs completed
         val = info.get('val_loss')
         if self.keep_best and val is not None and np.isfinite(val) and (self.best_val is None or val < self.best_val):
             _link(ck.latest, ck.best)
@@ -238,7 +238,7 @@ class CheckpointManager:
         write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
         return path
 
-# %% ../nbs/30_checkpoint.ipynb #548d657a
+# %% ../nbs/30_checkpoint.ipynb #b17200ec
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
     if which in ('auto', 'latest'):
@@ -270,7 +270,7 @@ def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_lo
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
-# %% ../nbs/30_checkpoint.ipynb #f60b466c
+# %% ../nbs/30_checkpoint.ipynb #3648cc47
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
              'qk_norm', 'mlp', 'tie_embeddings')
 
@@ -285,7 +285,7 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
                     + (' (different special tokens)' if tok.get('name') == tokenizer_identity.get('name') else ''))
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
-# %% ../nbs/30_checkpoint.ipynb #c3baeacb
+# %% ../nbs/30_checkpoint.ipynb #afba35c7
 def find_checkpoints(target:str|None, runs_dir='runs') -> Checkpoints|Path:
     "A run's `Checkpoints` from a run name, run directory or checkpoints folder; or a checkpoint file."
     if target is None:
@@ -352,7 +352,7 @@ def cmd_checkpoints(args, extra=()) -> int:
     for p in prune(target, keep): print(f"deleted {p}")
     return 0
 
-# %% ../nbs/30_checkpoint.ipynb #7be0cf1f
+# %% ../nbs/30_checkpoint.ipynb #3de1bb33
 def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -> Path:
     "The checkpoint file that `--checkpoint spec` (and `--run run`) name; the newest run's latest by default."
     p = Path(spec) if spec else None
