@@ -7,18 +7,18 @@ Docs: https://jojo-nb.github.io/jojo_nb/checkpoint.html.md"""
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkpoints', 'read_sidecar', 'capture_rng',
            'restore_rng', 'upgrade', 'state_bytes', 'check_free_space', 'write_checkpoint', 'load_checkpoint',
-           'CheckpointManager', 'resume_candidates', 'load_for_resume', 'check_compatible', 'find_checkpoints',
-           'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'resolve_checkpoint', 'load_model',
-           'cmd_export']
+           'torch_cuda_used', 'CheckpointManager', 'resume_candidates', 'load_for_resume', 'check_compatible',
+           'find_checkpoints', 'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'resolve_checkpoint',
+           'load_model', 'cmd_export']
 
-# %% ../nbs/30_checkpoint.ipynb #ef040727
+# %% ../nbs/30_checkpoint.ipynb #4fcd0c8e
 import hashlib, json, os, random, shutil, sys, threading, time
 from pathlib import Path
 import numpy as np
 from .core import JojoError, atomic_write, write_json, sha256_file, fsync_dir, version_info
 from .runs import RunDir, find_run
 
-# %% ../nbs/30_checkpoint.ipynb #e9328da1
+# %% ../nbs/30_checkpoint.ipynb #50302fde
 FORMAT_VERSION = 1
 
 class CheckpointError(JojoError):
@@ -60,7 +60,7 @@ def read_sidecar(path) -> dict|None:
     try: return json.loads(Checkpoints.sidecar(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError): return None
 
-# %% ../nbs/30_checkpoint.ipynb #e53eaf99
+# %% ../nbs/30_checkpoint.ipynb #fa06075d
 def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
     import torch
@@ -80,7 +80,7 @@ def restore_rng(state:dict):
     if torch.cuda.is_available():
         for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
-# %% ../nbs/30_checkpoint.ipynb #2d89832a
+# %% ../nbs/30_checkpoint.ipynb #d45cf72d
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
 
 def upgrade(state:dict, path='checkpoint') -> dict:
@@ -92,13 +92,27 @@ def upgrade(state:dict, path='checkpoint') -> dict:
     state['format_version'] = FORMAT_VERSION
     return state
 
-# %% ../nbs/30_checkpoint.ipynb #672e35c0
+# %% ../nbs/30_checkpoint.ipynb #96d51035
 class _HashingWriter:
-    def __init__(self, f): self.f, self.h, self.n = f, hashlib.sha256(), 0
+    "A file wrapper that hashes what is written; a large buffer is hashed in a thread while it is written."
+    def __init__(self, f, pool):
+        self.f, self.h, self.n, self.pool = f, hashlib.sha256(), 0, pool
     def write(self, b):
-        self.h.update(b); self.n += len(b)
-        return self.f.write(b)
+        size = memoryview(b).nbytes
+        self.n += size
+        if size < (1 << 20): self.h.update(b); return self.f.write(b)
+        hashing = self.pool.submit(self.h.update, b)  # hashlib and the write both release the GIL
+        try: return self.f.write(b)
+        finally: hashing.result()  # in order, and done before `b` may be reused
     def flush(self): self.f.flush()
+
+_HASH_POOL = None
+def _hash_pool():
+    global _HASH_POOL
+    if _HASH_POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _HASH_POOL = ThreadPoolExecutor(1, thread_name_prefix='jojo-sha256')
+    return _HASH_POOL
 
 def state_bytes(obj) -> int:
     "Bytes of the tensors in a nested state."
@@ -124,7 +138,7 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     check_free_space(path.parent, state_bytes(state))
     hw = {}
     def writer(f):
-        w = _HashingWriter(f); torch.save(state, w); hw['w'] = w
+        w = _HashingWriter(f, _hash_pool()); torch.save(state, w); hw['w'] = w
     try: atomic_write(path, writer=writer)
     except OSError as e:
         raise CheckpointError(f"could not write checkpoint {path}: {e.strerror or e}; the previous checkpoints are intact") from None
@@ -133,33 +147,42 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     write_json(Checkpoints.sidecar(path), side)
     return side
 
-# %% ../nbs/30_checkpoint.ipynb #de7a26a2
+# %% ../nbs/30_checkpoint.ipynb #d3e2d594
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
     path = Path(path)
     if not path.exists(): raise CheckpointError(f"checkpoint {path} does not exist")
     side = read_sidecar(path)
+    digest = None
     if verify and side is not None:
         if path.stat().st_size != side.get('bytes'):
             raise CheckpointError(f"checkpoint {path} is truncated or changed: {path.stat().st_size} bytes, its sidecar says {side.get('bytes')}")
-        if sha256_file(path) != side.get('sha256'):
-            raise CheckpointError(f"checkpoint {path} is corrupt: its sha256 does not match its sidecar")
+        digest = _hash_pool().submit(sha256_file, path)  # hashed while it loads; nothing is used before the check
     elif verify and not quiet:
         print(f"jojo: note: {path} has no sidecar; loading it unverified", file=sys.stderr)
     try: state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
-        raise CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+        if digest is not None and digest.result() != side.get('sha256'): state = None
+        else: raise CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+    if digest is not None and digest.result() != side.get('sha256'):
+        raise CheckpointError(f"checkpoint {path} is corrupt: its sha256 does not match its sidecar")
     if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
     return upgrade(state, path)
 
-# %% ../nbs/30_checkpoint.ipynb #0185f6f2
-def _to_cpu(obj):
+# %% ../nbs/30_checkpoint.ipynb #cb4b919a
+def _to_cpu(obj, reuse:dict|None=None, key=()):
+    "A copy of `obj` with every tensor in CPU memory; `reuse` keeps the buffers of the last copy (no new allocation)."
     import torch
-    if isinstance(obj, torch.Tensor): return obj.detach().to('cpu', copy=True)
-    if isinstance(obj, dict): return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, list): return [_to_cpu(v) for v in obj]
-    if isinstance(obj, tuple): return tuple(_to_cpu(v) for v in obj)
+    if isinstance(obj, torch.Tensor):
+        if reuse is None: return obj.detach().to('cpu', copy=True)
+        buf = reuse.get(key)
+        if buf is None or buf.shape != obj.shape or buf.dtype != obj.dtype:
+            buf = reuse[key] = torch.empty(obj.shape, dtype=obj.dtype, pin_memory=obj.is_cuda)
+        return buf.copy_(obj.detach(), non_blocking=obj.is_cuda)
+    if isinstance(obj, dict): return {k: _to_cpu(v, reuse, (*key, k)) for k, v in obj.items()}
+    if isinstance(obj, list): return [_to_cpu(v, reuse, (*key, i)) for i, v in enumerate(obj)]
+    if isinstance(obj, tuple): return tuple(_to_cpu(v, reuse, (*key, i)) for i, v in enumerate(obj))
     return obj
 
 def _link(src:Path, dst:Path):
@@ -176,11 +199,18 @@ def _link(src:Path, dst:Path):
         else: os.replace(tmp, d)
     fsync_dir(dst.parent)
 
+def torch_cuda_used(obj) -> bool:
+    "Whether a nested state holds CUDA tensors."
+    if hasattr(obj, 'is_cuda'): return obj.is_cuda
+    if isinstance(obj, dict): return any(torch_cuda_used(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)): return any(torch_cuda_used(v) for v in obj)
+    return False
+
 class CheckpointManager:
     "Writes a run's checkpoints as `CheckpointConfig` says: latest + backup, rolling, epoch and best."
     def __init__(self, folder, keep:int=10, async_save:bool=False, keep_epochs:bool=True, keep_best:bool=True):
         self.ck, self.keep, self.async_save, self.keep_epochs, self.keep_best = Checkpoints(folder), keep, async_save, keep_epochs, keep_best
-        self._thread, self._error, self.last_stall = None, None, 0.0
+        self._thread, self._error, self.last_stall, self._buffers = None, None, 0.0, {}
         best = read_sidecar(self.ck.best) if self.ck.best.exists() else None
         self.best_val = best.get('val_loss') if best else None
 
@@ -189,7 +219,8 @@ class CheckpointManager:
         t0 = time.perf_counter()
         self.wait()
         if self.async_save:
-            cpu_state = _to_cpu(state)
+            cpu_state = _to_cpu(state, self._buffers)
+            if torch_cuda_used(state): import torch; torch.cuda.synchronize()
             self.last_stall = time.perf_counter() - t0
             self._thread = threading.Thread(target=self._write_guarded, args=(cpu_state, info, epoch_end), daemon=False)
             self._thread.start()
@@ -238,7 +269,7 @@ class CheckpointManager:
         write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
         return path
 
-# %% ../nbs/30_checkpoint.ipynb #b17200ec
+# %% ../nbs/30_checkpoint.ipynb #04f8bae8
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
     if which in ('auto', 'latest'):
@@ -270,7 +301,7 @@ def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_lo
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
-# %% ../nbs/30_checkpoint.ipynb #3648cc47
+# %% ../nbs/30_checkpoint.ipynb #7344b79c
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
              'qk_norm', 'mlp', 'tie_embeddings')
 
@@ -285,7 +316,7 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
                     + (' (different special tokens)' if tok.get('name') == tokenizer_identity.get('name') else ''))
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
-# %% ../nbs/30_checkpoint.ipynb #afba35c7
+# %% ../nbs/30_checkpoint.ipynb #398e1f2b
 def find_checkpoints(target:str|None, runs_dir='runs') -> Checkpoints|Path:
     "A run's `Checkpoints` from a run name, run directory or checkpoints folder; or a checkpoint file."
     if target is None:
@@ -352,7 +383,7 @@ def cmd_checkpoints(args, extra=()) -> int:
     for p in prune(target, keep): print(f"deleted {p}")
     return 0
 
-# %% ../nbs/30_checkpoint.ipynb #3de1bb33
+# %% ../nbs/30_checkpoint.ipynb #7e4c8ac7
 def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -> Path:
     "The checkpoint file that `--checkpoint spec` (and `--run run`) name; the newest run's latest by default."
     p = Path(spec) if spec else None
