@@ -71,9 +71,13 @@ def test_interrupted_prepare_leaves_nothing(tmp_path):
     out = tmp_path/'out'
     proc = subprocess.Popen([str(Path(sys.executable).parent/'jojo'), 'prepare', str(SHARED/'gutenberg'), '--out', str(out),
                              '--no-cache', '--workers', '1'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.0)
+    for _ in range(2000):  # kill it while it writes its temporary folder
+        if list(tmp_path.glob('.out.tmp-*')) or proc.poll() is not None: break
+        time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not (out/'metadata.json').exists()
+    assert proc.returncode == -signal.SIGKILL, 'prepare finished before it could be killed'
+    assert not out.exists() and list(tmp_path.glob('.out.tmp-*'))
     p = run_jojo('prepare', SHARED/'gutenberg', '--out', out)  # a later prepare starts over cleanly
     assert p.returncode == 0 and (out/'metadata.json').exists(), p.stderr
+    assert not list(tmp_path.glob('.out.tmp-*'))  # and removes what the killed one left
