@@ -8,15 +8,15 @@ Docs: https://jojo-nb.github.io/jojo_nb/monitor.html.md"""
 __all__ = ['SERIES', 'PANELS', 'RunData', 'smooth', 'spikes', 'plot_panel', 'has_data', 'plot_runs', 'write_plots', 'RunMonitor',
            'update', 'config_diff_html']
 
-# %% ../nbs/80_monitor.ipynb #06ed9389
-import io, json, math, time
+# %% ../nbs/80_monitor.ipynb #1f8fa41d
+import io, json, math, struct, time
 from pathlib import Path
 import numpy as np
 from .core import JojoError
 from .runs import RunDir, list_runs, find_run
 from .config import config_diff
 
-# %% ../nbs/80_monitor.ipynb #db5c04e0
+# %% ../nbs/80_monitor.ipynb #384d4a6c
 SERIES = ('loss', 'lr', 'grad_norm', 'dt_ms', 'tokens_per_sec', 'mfu', 'val_loss', 'val_ppl', 'accuracy', 'hellaswag')
 _TAG_KEYS = {'train/loss': 'loss', 'train/lr': 'lr', 'train/grad_norm': 'grad_norm', 'train/dt_ms': 'dt_ms',
              'train/tokens_per_sec': 'tokens_per_sec', 'train/mfu': 'mfu', 'eval/val_loss': 'val_loss',
@@ -53,27 +53,39 @@ class RunData:
             data = fh.read()
         end = data.rfind(b'\n') + 1
         self.offset += end
-        out = []
-        for line in data[:end].splitlines():
-            try: out.append(json.loads(line))
-            except json.JSONDecodeError: pass
-        return out
+        body = data[:end].strip()
+        if not body: return []
+        try: return json.loads(b'[' + body.replace(b'\n', b',') + b']')  # one parse for all the lines
+        except json.JSONDecodeError:  # a damaged line somewhere: parse line by line and skip it
+            out = []
+            for line in body.splitlines():
+                try: out.append(json.loads(line))
+                except json.JSONDecodeError: pass
+            return out
 
     def _read_events(self):
-        from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+        "Records from the event files, read from where the last call stopped (TFRecord framing, upb protobufs)."
+        from tensorboard.compat.proto.event_pb2 import Event
         by_step = {}
         for f in sorted(self.run.path.glob('events.out.tfevents.*')):
-            loader = self._tb_files.get(f) or EventFileLoader(str(f))
-            self._tb_files[f] = loader
-            for e in loader.Load():
+            start = self._tb_files.get(f, 0)
+            with open(f, 'rb') as fh:
+                fh.seek(start); data = fh.read()
+            pos = 0
+            while pos + 12 <= len(data):
+                (n,) = struct.unpack_from('<Q', data, pos)
+                if pos + 12 + n + 4 > len(data): break  # a record still being written
+                e = Event.FromString(data[pos + 12:pos + 12 + n])
+                pos += 12 + n + 4
                 for v in e.summary.value:
                     key = _TAG_KEYS.get(v.tag)
                     if key is None: continue
-                    kind = v.WhichOneof('value')
-                    val = v.simple_value if kind == 'simple_value' else (v.tensor.float_val[0] if v.tensor.float_val else
-                                                                         v.tensor.double_val[0] if v.tensor.double_val else math.nan)
-                    rec = by_step.setdefault((e.step, key.startswith(('val', 'acc', 'hella'))), {'step': e.step, 'time': e.wall_time})
+                    val = v.simple_value if v.WhichOneof('value') == 'simple_value' else (
+                        v.tensor.float_val[0] if v.tensor.float_val else v.tensor.double_val[0] if v.tensor.double_val else math.nan)
+                    rec = by_step.get((e.step, key[:3] in ('val', 'acc', 'hel')))
+                    if rec is None: rec = by_step[(e.step, key[:3] in ('val', 'acc', 'hel'))] = {'step': e.step, 'time': e.wall_time}
                     rec[key] = val
+            self._tb_files[f] = start + pos
         return sorted(by_step.values(), key=lambda r: r['step'])
 
     def series(self, key:str, x:str='step') -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +128,7 @@ class RunData:
             except json.JSONDecodeError: pass
         return out
 
-# %% ../nbs/80_monitor.ipynb #43e272f2
+# %% ../nbs/80_monitor.ipynb #5ef357e2
 def smooth(y:np.ndarray, weight:float) -> np.ndarray:
     "Debiased exponential moving average of `y` (NaN skipped); `weight` 0 returns `y`."
     if weight <= 0: return y.copy()
@@ -138,7 +150,7 @@ def spikes(y:np.ndarray, z:float=4.0, window:int=20) -> np.ndarray:
         if y[i] > med + z * 1.4826 * mad: idx.append(i)
     return np.array(idx, dtype=int)
 
-# %% ../nbs/80_monitor.ipynb #54ff384a
+# %% ../nbs/80_monitor.ipynb #4d9df8f6
 PANELS = [('loss', 'loss (train, val dashed)'), ('lr', 'learning rate'), ('tokens_per_sec', 'tokens/s'),
           ('mfu', 'MFU'), ('grad_norm', 'gradient norm'), ('accuracy', 'next-token accuracy (val)')]
 
@@ -202,7 +214,7 @@ def write_plots(run_paths:list, out=None) -> list[Path]:
         fig.tight_layout(); fig.savefig(out/f'{key}.png', dpi=110); plt.close(fig); written.append(out/f'{key}.png')
     return written
 
-# %% ../nbs/80_monitor.ipynb #acbb8303
+# %% ../nbs/80_monitor.ipynb #fef247ce
 class RunMonitor:
     "A notebook dashboard of the runs in `runs_dir`: charts, status, samples, config diff; live refresh."
     def __init__(self, runs_dir='runs', # folder of runs
@@ -235,7 +247,7 @@ class RunMonitor:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/80_monitor.ipynb #cc5d204e
+# %% ../nbs/80_monitor.ipynb #fb842905
 _TD = '<td style="padding:0 8px">{}</td>'
 def _rows(items): return ''.join('<tr>' + ''.join(_TD.format(c) for c in r) + '</tr>' for r in items)
 
@@ -280,13 +292,18 @@ def config_diff_html(self:RunMonitor) -> str:
 
 def _set_live(self:RunMonitor, on:bool):
     import threading
-    if self._timer is not None: self._timer.set(); self._timer = None
+    if self._timer is not None:  # stop the running refresher and wait for it
+        stop, thread = self._timer
+        stop.set(); thread.join(timeout=30)
+        self._timer = None
     if not on: return
-    stop = self._timer = threading.Event()
+    stop = threading.Event()
     def loop():
         while not stop.wait(self.interval.value):
             try: self.update()
             except Exception as e: self.status.value = f'<span style="color:red">refresh failed: {e}</span>'
-    threading.Thread(target=loop, daemon=True).start()
+    thread = threading.Thread(target=loop, daemon=True, name='RunMonitor-refresh')
+    self._timer = (stop, thread)
+    thread.start()
 
 RunMonitor.update, RunMonitor.config_diff_html, RunMonitor._set_live = update, config_diff_html, _set_live
