@@ -6,16 +6,16 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 
 # %% auto #0
 __all__ = ['COMMANDS', 'add_config_args', 'config_from_args', 'build_parser', 'cmd_config', 'version_text', 'resumed_run_config',
-           'cmd_train', 'cmd_prepare', 'cmd_checkpoints', 'cmd_export', 'cmd_plot', 'main']
+           'cmd_train', 'cmd_prepare', 'cmd_checkpoints', 'cmd_export', 'cmd_plot', 'cmd_sample', 'main']
 
-# %% ../nbs/90_cli.ipynb #608b9f0e
+# %% ../nbs/90_cli.ipynb #12b9d335
 import argparse, json, sys, traceback
 from pathlib import Path
 from .core import JojoError, version_info
 from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, to_dict, preset_diff,
                             save_config, parse_overrides)
 
-# %% ../nbs/90_cli.ipynb #996ae866
+# %% ../nbs/90_cli.ipynb #ef5992d5
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose usage errors become `JojoError` (one line, exit 2) instead of a usage dump."
     def error(self, message): raise JojoError(f"{self.prog}: {message}; see `{self.prog} --help`")
@@ -40,7 +40,7 @@ def config_from_args(args, extra:list[str]=(), world_size:int=1):
     overrides.update(parse_overrides(list(extra)))  # unknown `--a.b V` left over by argparse: did-you-mean errors
     return load_config(args.config, args.preset, overrides, world_size=world_size)
 
-# %% ../nbs/90_cli.ipynb #52684121
+# %% ../nbs/90_cli.ipynb #30cc7f15
 def _ckpt_args(p):
     p.add_argument('--checkpoint', metavar='C', help='latest, best, a checkpoint name, or a path to a checkpoint')
     p.add_argument('--run', metavar='R', help='a run name (in --runs-dir) or a run directory')
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(cf)
     return p
 
-# %% ../nbs/90_cli.ipynb #cd38dd1c
+# %% ../nbs/90_cli.ipynb #0e601d7d
 def cmd_config(args, extra):
     "`jojo config show|save|validate`: print, write or only check the resolved config."
     cfg = config_from_args(args, extra, world_size=args.nproc)
@@ -203,14 +203,19 @@ def cmd_plot(args, extra):
     for f in write_plots(runs, args.out): print(f)
     return 0
 
+def cmd_sample(args, extra):
+    "`jojo sample` (see the sampling chapter)."
+    from jojo_nb.sample import cmd_sample as run
+    return run(args)
+
 COMMANDS = {'config': cmd_config, 'train': cmd_train, 'prepare': cmd_prepare, 'checkpoints': cmd_checkpoints,
-            'export': cmd_export, 'plot': cmd_plot}
+            'export': cmd_export, 'plot': cmd_plot, 'sample': cmd_sample}
 
 def _handler(name):
     if name in COMMANDS: return COMMANDS[name]
     return _not_yet(name)
 
-# %% ../nbs/90_cli.ipynb #cdf1298c
+# %% ../nbs/90_cli.ipynb #9a22fd64
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `jojo` command; returns the exit code (2 for user mistakes)."
     argv = list(sys.argv[1:] if argv is None else argv)
