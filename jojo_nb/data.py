@@ -9,7 +9,7 @@ __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'DATASETS', 'HF_DATASETS', 'PIECE
            'read_shard', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'SourceError', 'read_documents',
            'encode_stream', 'default_out', 'prepare', 'TokenLoader']
 
-# %% ../nbs/11_data.ipynb #396ec9ac
+# %% ../nbs/11_data.ipynb #c459409b
 import glob, hashlib, json, os, shutil, struct, sys, time, urllib.request, warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ import numpy as np
 from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir
 from .tokenizer import Tokenizer, check_identity
 
-# %% ../nbs/11_data.ipynb #c1a0232c
+# %% ../nbs/11_data.ipynb #27f70650
 MAGIC, SHARD_VERSION, HEADER = b'JOJOTOK\0', 1, 32
 _DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
@@ -45,7 +45,7 @@ def read_shard(path) -> np.ndarray:
         raise JojoError(f"{path} is truncated ({path.stat().st_size} bytes, expected {HEADER + count * itemsize}); prepare the data again")
     return np.memmap(path, dtype=_DTYPES[itemsize], mode='r', offset=HEADER, shape=(count,))
 
-# %% ../nbs/11_data.ipynb #0f28d5ac
+# %% ../nbs/11_data.ipynb #f83703d0
 @dataclass
 class NamedDataset:
     "A dataset jojo knows by name: where to download it and its sha256."
@@ -102,7 +102,7 @@ def resolve_sources(sources:list[str]) -> list[Path]:
     if not files: raise JojoError(f"no files found in {' '.join(sources)}")
     return files
 
-# %% ../nbs/11_data.ipynb #1ac6bf67
+# %% ../nbs/11_data.ipynb #8bdf56f6
 PIECE = 1 << 18
 
 class SourceError(JojoError): pass
@@ -112,8 +112,8 @@ def _check_text_file(path:Path):
     with open(path, 'rb') as f: head = f.read(8192)
     if b'\0' in head: raise SourceError(f"{path} looks binary (it has NUL bytes); give text files")
 
-def read_documents(files:list[Path], format:str='text', text_field:str='text', stats:dict|None=None) -> Iterator[tuple[int, object, bool]]:
-    "Yield `(document index, piece, last piece of the document?)`; pieces are text, or message lists for chat."
+def read_documents(files:list[Path], format:str='text', text_field:str='text', stats:dict|None=None) -> Iterator[tuple[int, object, bool, int]]:
+    "Yield `(document index, piece, last piece of the document?, bytes read)`; pieces are text, or message lists for chat."
     stats = stats if stats is not None else {}
     stats.setdefault('replaced', 0)
     doc = 0
@@ -125,13 +125,13 @@ def read_documents(files:list[Path], format:str='text', text_field:str='text', s
                 while True:
                     chunk = f.read(PIECE)
                     if not chunk:
-                        if rest: yield doc, _decode(rest, stats), True
-                        else: yield doc, '', True
+                        if rest: yield doc, _decode(rest, stats), True, len(rest)
+                        else: yield doc, '', True, 0
                         break
                     chunk = rest + chunk
                     cut = chunk.rfind(b'\n') + 1 or len(chunk)
                     piece, rest = chunk[:cut], chunk[cut:]
-                    if piece: yield doc, _decode(piece, stats), False
+                    if piece: yield doc, _decode(piece, stats), False, len(piece)
                 doc += 1
             else:
                 for lineno, line in enumerate(f, 1):
@@ -147,11 +147,11 @@ def read_documents(files:list[Path], format:str='text', text_field:str='text', s
                         for i, m in enumerate(msgs):
                             if not isinstance(m, dict) or m.get('role') not in ('system', 'user', 'assistant') or not isinstance(m.get('content'), str):
                                 raise SourceError(f"{path}:{lineno}: message {i} needs a role (system, user, assistant) and a string content")
-                        yield doc, msgs, True
+                        yield doc, msgs, True, len(line)
                     else:
                         if text_field not in rec: raise SourceError(f"{path}:{lineno}: no field {text_field!r} (fields: {', '.join(rec)[:100]}); use --text-field")
                         if not isinstance(rec[text_field], str): raise SourceError(f"{path}:{lineno}: field {text_field!r} is not a string")
-                        yield doc, rec[text_field], True
+                        yield doc, rec[text_field], True, len(line)
                     doc += 1
 
 def _decode(b:bytes, stats:dict) -> str:
@@ -161,7 +161,7 @@ def _decode(b:bytes, stats:dict) -> str:
         stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
         return s
 
-# %% ../nbs/11_data.ipynb #57408589
+# %% ../nbs/11_data.ipynb #64e0c93c
 def encode_stream(items, tokenizer:str, chat:bool, workers:int):
     "Encode `(piece, *extra)` items in `workers` threads (0: in this one); yield `(ids, mask, extra)` in order."
     from collections import deque
@@ -183,7 +183,7 @@ def encode_stream(items, tokenizer:str, chat:bool, workers:int):
             if len(pending) >= 4 * workers: yield pending.popleft().result()
         while pending: yield pending.popleft().result()
 
-# %% ../nbs/11_data.ipynb #de69791a
+# %% ../nbs/11_data.ipynb #3225a0eb
 SHARD_TOKENS = 100_000_000
 
 class _SplitWriter:
@@ -237,7 +237,7 @@ def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     h = hashlib.sha256(json.dumps([[str(Path(s).expanduser().resolve()) if not s in DATASETS else s for s in sources], tokenizer, format]).encode()).hexdigest()[:8]
     return cache_dir()/f'{name}-{tokenizer}-{format}-{h}'
 
-# %% ../nbs/11_data.ipynb #9702f9f1
+# %% ../nbs/11_data.ipynb #2422b2ac
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             tokenizer:str='gpt2', # tiktoken encoding name or 'bytes'
@@ -307,7 +307,7 @@ def _version():
     from jojo_nb import __version__
     return __version__
 
-# %% ../nbs/11_data.ipynb #915e2c11
+# %% ../nbs/11_data.ipynb #9091bbdb
 def _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats):
     "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
     n_docs = len(files) if format == 'text' else None
@@ -317,8 +317,7 @@ def _split_pieces(files, format, text_field, val_fraction, split, seed, total_by
         k = min(n_docs - 1, max(1, round(n_docs * val_fraction)))
         val_docs = set(np.random.default_rng(seed).choice(n_docs, size=k, replace=False).tolist())
     rng, cut, seen, current = np.random.default_rng(seed), int(total_bytes * (1 - val_fraction)), 0, (None, None)
-    for doc, piece, last in read_documents(files, format, text_field, stats):
-        nbytes = len(piece.encode('utf-8')) if isinstance(piece, str) else len(json.dumps(piece))
+    for doc, piece, last, nbytes in read_documents(files, format, text_field, stats):
         if split == 'tail':
             if format == 'text' and seen < cut < seen + nbytes:  # the validation tail starts inside this piece
                 raw = piece.encode('utf-8')
@@ -361,7 +360,7 @@ def _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed
                 bytes_per_token=round(total_bytes / max(total, 1), 4), longest_document_tokens=int(longest),
                 vocab_coverage=round(float((counts > 0).mean()), 4), replaced_chars=stats['replaced'])
 
-# %% ../nbs/11_data.ipynb #8dcc99be
+# %% ../nbs/11_data.ipynb #54a55556
 class TokenLoader:
     "Batches of `(x, y)` windows from prepared shards, seeded per epoch, disjoint per rank, exactly resumable."
     def __init__(self, path, # a folder written by `prepare`

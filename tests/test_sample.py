@@ -1,0 +1,39 @@
+"`jojo sample`: prompts, a chat session driven through stdin, and an exported Hugging Face folder."
+import json, subprocess
+from pathlib import Path
+import pytest
+from conftest import BIN, run_jojo
+
+@pytest.fixture(scope='module')
+def chat_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp('chat')
+    lines = [json.dumps({'messages': [{'role': 'user', 'content': f'What is {i} plus one?'},
+                                      {'role': 'assistant', 'content': f'It is {i + 1}.'}]}) for i in range(400)]
+    (d/'chat.jsonl').write_text('\n'.join(lines) + '\n')
+    args = ['--data.dataset', d/'chat.jsonl', '--data.format', 'chat', '--data.tokenizer', 'bytes', '--model.n_layer', '2',
+            '--model.n_head', '2', '--model.n_embd', '32', '--model.block_size', '64', '--train.micro_batch_size', '4',
+            '--train.max_steps', '30', '--optim.warmup_steps', '5', '--eval.interval', '15', '--eval.iters', '2',
+            '--eval.sample_prompts', '[]', '--log.tensorboard', 'false', '--run-name', 'chat']
+    p = run_jojo('train', *args, cwd=d)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return d
+
+def test_sample_prompts(chat_run):
+    p = run_jojo('sample', '--run', 'chat', '--prompt', 'What', '--prompt', 'It', '--max-new-tokens', '10', cwd=chat_run)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith('What') and '\nIt' in p.stdout
+
+def test_interactive_chat_through_stdin(chat_run):
+    p = subprocess.run([str(BIN/'jojo'), 'sample', '--run', 'chat', '--interactive', '--max-new-tokens', '12'],
+                       input='What is 3 plus one?\nAnd 7?\n/exit\n', capture_output=True, text=True, cwd=chat_run, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count('model> ') == 2 and p.stdout.count('you> ') >= 2
+
+def test_sample_from_hf_folder(chat_run, tmp_path):
+    pytest.importorskip('transformers')
+    from jojo_nb.config import ModelConfig
+    from jojo_nb.model import GPT
+    from jojo_nb.hf import export_hf
+    export_hf(GPT(ModelConfig(n_layer=1, n_head=2, n_embd=32, block_size=32, vocab_size=50257)), tmp_path/'hf')
+    p = run_jojo('sample', '--checkpoint', tmp_path/'hf', '--prompt', 'Hello', '--max-new-tokens', '5')
+    assert p.returncode == 0 and p.stdout.startswith('Hello'), p.stderr
