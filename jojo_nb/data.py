@@ -9,7 +9,7 @@ __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'DATASETS', 'HF_DATASETS', 'PIECE
            'read_shard', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'SourceError', 'read_documents',
            'encode_stream', 'default_out', 'prepare', 'TokenLoader']
 
-# %% ../nbs/11_data.ipynb #c459409b
+# %% ../nbs/11_data.ipynb #222d5c4f
 import glob, hashlib, json, os, shutil, struct, sys, time, urllib.request, warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ import numpy as np
 from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir
 from .tokenizer import Tokenizer, check_identity
 
-# %% ../nbs/11_data.ipynb #27f70650
+# %% ../nbs/11_data.ipynb #8c2dc453
 MAGIC, SHARD_VERSION, HEADER = b'JOJOTOK\0', 1, 32
 _DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
@@ -45,7 +45,7 @@ def read_shard(path) -> np.ndarray:
         raise JojoError(f"{path} is truncated ({path.stat().st_size} bytes, expected {HEADER + count * itemsize}); prepare the data again")
     return np.memmap(path, dtype=_DTYPES[itemsize], mode='r', offset=HEADER, shape=(count,))
 
-# %% ../nbs/11_data.ipynb #f83703d0
+# %% ../nbs/11_data.ipynb #cb65295b
 @dataclass
 class NamedDataset:
     "A dataset jojo knows by name: where to download it and its sha256."
@@ -102,7 +102,7 @@ def resolve_sources(sources:list[str]) -> list[Path]:
     if not files: raise JojoError(f"no files found in {' '.join(sources)}")
     return files
 
-# %% ../nbs/11_data.ipynb #8bdf56f6
+# %% ../nbs/11_data.ipynb #cb2f5c55
 PIECE = 1 << 18
 
 class SourceError(JojoError): pass
@@ -161,7 +161,7 @@ def _decode(b:bytes, stats:dict) -> str:
         stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
         return s
 
-# %% ../nbs/11_data.ipynb #64e0c93c
+# %% ../nbs/11_data.ipynb #37e24830
 def encode_stream(items, tokenizer:str, chat:bool, workers:int):
     "Encode `(piece, *extra)` items in `workers` threads (0: in this one); yield `(ids, mask, extra)` in order."
     from collections import deque
@@ -183,7 +183,7 @@ def encode_stream(items, tokenizer:str, chat:bool, workers:int):
             if len(pending) >= 4 * workers: yield pending.popleft().result()
         while pending: yield pending.popleft().result()
 
-# %% ../nbs/11_data.ipynb #3225a0eb
+# %% ../nbs/11_data.ipynb #0a535744
 SHARD_TOKENS = 100_000_000
 
 class _SplitWriter:
@@ -237,7 +237,7 @@ def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     h = hashlib.sha256(json.dumps([[str(Path(s).expanduser().resolve()) if not s in DATASETS else s for s in sources], tokenizer, format]).encode()).hexdigest()[:8]
     return cache_dir()/f'{name}-{tokenizer}-{format}-{h}'
 
-# %% ../nbs/11_data.ipynb #2422b2ac
+# %% ../nbs/11_data.ipynb #01489e55
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             tokenizer:str='gpt2', # tiktoken encoding name or 'bytes'
@@ -307,7 +307,7 @@ def _version():
     from jojo_nb import __version__
     return __version__
 
-# %% ../nbs/11_data.ipynb #9091bbdb
+# %% ../nbs/11_data.ipynb #4adc8ef5
 def _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats):
     "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
     n_docs = len(files) if format == 'text' else None
@@ -360,7 +360,7 @@ def _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed
                 bytes_per_token=round(total_bytes / max(total, 1), 4), longest_document_tokens=int(longest),
                 vocab_coverage=round(float((counts > 0).mean()), 4), replaced_chars=stats['replaced'])
 
-# %% ../nbs/11_data.ipynb #54a55556
+# %% ../nbs/11_data.ipynb #86f95ae3
 class TokenLoader:
     "Batches of `(x, y)` windows from prepared shards, seeded per epoch, disjoint per rank, exactly resumable."
     def __init__(self, path, # a folder written by `prepare`
