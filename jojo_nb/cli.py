@@ -6,16 +6,16 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 
 # %% auto #0
 __all__ = ['COMMANDS', 'add_config_args', 'config_from_args', 'build_parser', 'cmd_config', 'version_text', 'resumed_run_config',
-           'cmd_train', 'cmd_prepare', 'cmd_checkpoints', 'cmd_export', 'cmd_plot', 'cmd_sample', 'main']
+           'cmd_train', 'cmd_prepare', 'cmd_checkpoints', 'cmd_export', 'cmd_plot', 'cmd_sample', 'cmd_eval', 'main']
 
-# %% ../nbs/90_cli.ipynb #12b9d335
+# %% ../nbs/90_cli.ipynb #c7a4d795
 import argparse, json, sys, traceback
 from pathlib import Path
 from .core import JojoError, version_info
 from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, to_dict, preset_diff,
                             save_config, parse_overrides)
 
-# %% ../nbs/90_cli.ipynb #ef5992d5
+# %% ../nbs/90_cli.ipynb #b9f3908d
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose usage errors become `JojoError` (one line, exit 2) instead of a usage dump."
     def error(self, message): raise JojoError(f"{self.prog}: {message}; see `{self.prog} --help`")
@@ -40,7 +40,7 @@ def config_from_args(args, extra:list[str]=(), world_size:int=1):
     overrides.update(parse_overrides(list(extra)))  # unknown `--a.b V` left over by argparse: did-you-mean errors
     return load_config(args.config, args.preset, overrides, world_size=world_size)
 
-# %% ../nbs/90_cli.ipynb #30cc7f15
+# %% ../nbs/90_cli.ipynb #5ad17c2a
 def _ckpt_args(p):
     p.add_argument('--checkpoint', metavar='C', help='latest, best, a checkpoint name, or a path to a checkpoint')
     p.add_argument('--run', metavar='R', help='a run name (in --runs-dir) or a run directory')
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(cf)
     return p
 
-# %% ../nbs/90_cli.ipynb #0e601d7d
+# %% ../nbs/90_cli.ipynb #cd21aed6
 def cmd_config(args, extra):
     "`jojo config show|save|validate`: print, write or only check the resolved config."
     cfg = config_from_args(args, extra, world_size=args.nproc)
@@ -208,14 +208,19 @@ def cmd_sample(args, extra):
     from jojo_nb.sample import cmd_sample as run
     return run(args)
 
+def cmd_eval(args, extra):
+    "`jojo eval` (see the evaluation chapter)."
+    from jojo_nb.evaluate import cmd_eval as run
+    return run(args)
+
 COMMANDS = {'config': cmd_config, 'train': cmd_train, 'prepare': cmd_prepare, 'checkpoints': cmd_checkpoints,
-            'export': cmd_export, 'plot': cmd_plot, 'sample': cmd_sample}
+            'export': cmd_export, 'plot': cmd_plot, 'sample': cmd_sample, 'eval': cmd_eval}
 
 def _handler(name):
     if name in COMMANDS: return COMMANDS[name]
     return _not_yet(name)
 
-# %% ../nbs/90_cli.ipynb #9a22fd64
+# %% ../nbs/90_cli.ipynb #b40f2ed4
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `jojo` command; returns the exit code (2 for user mistakes)."
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -37,3 +37,18 @@ def test_sample_from_hf_folder(chat_run, tmp_path):
     export_hf(GPT(ModelConfig(n_layer=1, n_head=2, n_embd=32, block_size=32, vocab_size=50257)), tmp_path/'hf')
     p = run_jojo('sample', '--checkpoint', tmp_path/'hf', '--prompt', 'Hello', '--max-new-tokens', '5')
     assert p.returncode == 0 and p.stdout.startswith('Hello'), p.stderr
+
+def test_eval_hellaswag_and_val_loss(chat_run, tmp_path):
+    hs = tmp_path/'hs.jsonl'
+    hs.write_text('\n'.join(json.dumps({'ctx': f'What is {i} plus one?', 'endings': [f'It is {i + 1}.', 'Blue.', 'No', 'Maybe later'],
+                                        'label': 0}) for i in range(12)) + '\n')
+    p = run_jojo('eval', '--run', 'chat', '--hellaswag', hs, '--limit', '10', cwd=chat_run)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out['hellaswag_n'] == 10 and 0 <= out['hellaswag_acc'] <= 1
+    data = next(Path(chat_run).glob('chat.jsonl'))
+    p = run_jojo('eval', '--run', 'chat', '--data', data, cwd=chat_run)
+    assert p.returncode == 0 and json.loads(p.stdout)['val_loss'] > 0, p.stderr
+    bad = tmp_path/'bad.jsonl'; bad.write_text('{"ctx": "a"}\n')
+    p = run_jojo('eval', '--run', 'chat', '--hellaswag', bad, cwd=chat_run)
+    assert p.returncode == 2 and 'bad.jsonl:1' in p.stderr
