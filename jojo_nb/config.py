@@ -11,18 +11,18 @@ __all__ = ['SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'CHOICES', 'POSITIVE', 'NON_
            'resolve_layers', 'parse_overrides', 'load_config', 'get_key', 'validate_config', 'config_diff',
            'preset_diff', 'save_config', 'config_from_json']
 
-# %% ../nbs/01_config.ipynb #ed8f9162
+# %% ../nbs/01_config.ipynb #78d4b5cf
 import copy, dataclasses, difflib, functools, json, types, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from fastcore.docments import docments
 from .core import JojoError, write_json
 
-# %% ../nbs/01_config.ipynb #cab21cbc
+# %% ../nbs/01_config.ipynb #d19ffc51
 class ConfigError(JojoError):
     "A configuration mistake: one line that names the key, the value and the fix."
 
-# %% ../nbs/01_config.ipynb #3d1bcbf7
+# %% ../nbs/01_config.ipynb #fe5e0d28
 @dataclass
 class ModelConfig:
     "Shape and options of the GPT model."
@@ -44,7 +44,7 @@ class ModelConfig:
     zero_init_proj: bool = False  # start the residual output projections at zero
     logit_softcap: float = 0.0  # cap logits smoothly at +-c with c*tanh(x/c); 0 is off
 
-# %% ../nbs/01_config.ipynb #a9574bea
+# %% ../nbs/01_config.ipynb #8b7f7e42
 @dataclass
 class DataConfig:
     "Where the tokens come from and how they are split."
@@ -56,7 +56,7 @@ class DataConfig:
     split: str = 'documents'  # 'documents' (a seeded random subset of documents) or 'tail' (the last part, as nanoGPT)
     seed: int = 1337  # seed of the validation split
 
-# %% ../nbs/01_config.ipynb #0d74b907
+# %% ../nbs/01_config.ipynb #58f5a79c
 @dataclass
 class OptimConfig:
     "The optimizer and its learning-rate schedule."
@@ -75,7 +75,7 @@ class OptimConfig:
     warmup_steps: int = 715  # steps of linear warmup from 0 to lr
     decay_fraction: float = 0.2  # with 'wsd': the share of the run spent decaying to min_lr
 
-# %% ../nbs/01_config.ipynb #567c43eb
+# %% ../nbs/01_config.ipynb #5a8e35c4
 @dataclass
 class TrainConfig:
     "The training loop: length, batch, precision and devices."
@@ -93,8 +93,9 @@ class TrainConfig:
     nan_policy: str = 'skip'  # on a NaN/Inf loss: 'skip' the step, or 'stop' the run
     max_bad_steps: int = 10  # this many NaN/Inf steps in a row stop the run
     log_interval: int = 1  # write a metrics record every this many steps
+    peak_tflops: float = 0.0  # dense bf16 peak TFLOP/s of one device, for MFU on devices missing from the table; 0 looks it up
 
-# %% ../nbs/01_config.ipynb #b5d3a454
+# %% ../nbs/01_config.ipynb #77dfef32
 @dataclass
 class CheckpointConfig:
     "When and how checkpoints are written."
@@ -105,7 +106,7 @@ class CheckpointConfig:
     async_save: bool = False  # copy to CPU and write in a background thread (the step stalls only for the copy)
     verify: bool = True  # check the sha256 of a checkpoint before loading it
 
-# %% ../nbs/01_config.ipynb #5466c96b
+# %% ../nbs/01_config.ipynb #67b75ef0
 @dataclass
 class LogConfig:
     "What a run writes besides checkpoints."
@@ -113,7 +114,7 @@ class LogConfig:
     histogram_interval: int = 0  # steps between parameter and gradient histograms; 0 is off
     console: bool = True  # the live progress line on rank 0
 
-# %% ../nbs/01_config.ipynb #ce29e7b0
+# %% ../nbs/01_config.ipynb #d6b53224
 @dataclass
 class EvalConfig:
     "Evaluation during training."
@@ -126,7 +127,7 @@ class EvalConfig:
     hellaswag: bool = False  # also score HellaSwag at each evaluation
     hellaswag_limit: int = 0  # HellaSwag items per evaluation; 0 is all
 
-# %% ../nbs/01_config.ipynb #24a10d31
+# %% ../nbs/01_config.ipynb #11f3d184
 @dataclass
 class FP8Config:
     "Optional FP8 training on GPUs that have it."
@@ -136,7 +137,7 @@ class FP8Config:
     required: bool = False  # stop when FP8 cannot run, instead of continuing in bf16
     keep_head_bf16: bool = True  # keep the output head and embeddings in bf16
 
-# %% ../nbs/01_config.ipynb #28e4493a
+# %% ../nbs/01_config.ipynb #e8721344
 @dataclass
 class RunConfig:
     "Everything a training run needs: the sections above plus where it came from."
@@ -150,7 +151,7 @@ class RunConfig:
     fp8: FP8Config = field(default_factory=FP8Config)  # FP8
     preset: str = ''  # the preset at the root of the `extends` chain (filled in when loading)
 
-# %% ../nbs/01_config.ipynb #8d78d803
+# %% ../nbs/01_config.ipynb #a78aa761
 SECTIONS = {f.name: f.default_factory for f in fields(RunConfig) if f.default_factory is not dataclasses.MISSING}
 
 @dataclass
@@ -177,7 +178,7 @@ def config_fields() -> dict[str, FieldInfo]:
         if name not in SECTIONS: res[name] = FieldInfo(name, typ, default, doc)
     return res
 
-# %% ../nbs/01_config.ipynb #041c2768
+# %% ../nbs/01_config.ipynb #ee34fc63
 _TRUE, _FALSE = ('true', 'yes', 'on', '1'), ('false', 'no', 'off', '0')
 
 def _type_name(t): return getattr(t, '__name__', str(t)) if typing.get_origin(t) is None else str(t)
@@ -218,7 +219,7 @@ def coerce(key:str, value, typ, from_text=False):
         bad("; give a string")
     raise TypeError(f"unsupported config type {typ} for {key}")
 
-# %% ../nbs/01_config.ipynb #3a388672
+# %% ../nbs/01_config.ipynb #fce1ed7c
 def check_key(key:str, where:str=''):
     "Raise `ConfigError` for an unknown dotted `key`, with a did-you-mean suggestion; `where` names its source."
     known = config_fields()
@@ -230,7 +231,7 @@ def check_key(key:str, where:str=''):
     hint = f"; did you mean {close[0]}?" if close else "; see `jojo train --help` for the keys"
     raise ConfigError(f"{where}unknown config key {key}{hint}")
 
-# %% ../nbs/01_config.ipynb #84f8b565
+# %% ../nbs/01_config.ipynb #7bc7c01a
 def to_dict(cfg:RunConfig) -> dict:
     "The nested dictionary of `cfg`, as written to `config.json`."
     return asdict(cfg)
@@ -255,7 +256,7 @@ def from_dict(d:dict, where:str='', from_text=False) -> RunConfig:
         setattr(obj, name, val)
     return cfg
 
-# %% ../nbs/01_config.ipynb #d1ed1bcc
+# %% ../nbs/01_config.ipynb #4ca8f7b1
 PRESETS = {
     'tiny-cpu': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 128, 'dropout': 0.0},
@@ -299,7 +300,7 @@ PRESETS = {
 }
 DEFAULT_PRESET = 'tiny-cpu'
 
-# %% ../nbs/01_config.ipynb #d9a169a2
+# %% ../nbs/01_config.ipynb #7f23e984
 def _merge(base:dict, over:dict) -> dict:
     "Deep-merge `over` into a copy of `base`."
     out = copy.deepcopy(base)
@@ -340,7 +341,7 @@ def resolve_layers(source:str, base_dir:Path|None=None, _chain=()) -> tuple[str,
     root, layers = resolve_layers(parent, base_dir, (*_chain, key))
     return root, [*layers, (where, d)]
 
-# %% ../nbs/01_config.ipynb #bea3b020
+# %% ../nbs/01_config.ipynb #c24cc629
 def parse_overrides(args:list[str]) -> dict:
     "Dotted `--a.b V` / `--a.b=V` pairs from the command line -> `{'a.b': 'V'}` (text, converted later)."
     out, i = {}, 0
@@ -380,7 +381,7 @@ def load_config(config:str|None=None, # a JSON config file (or a preset name)
     if validate: validate_config(cfg, world_size)
     return cfg
 
-# %% ../nbs/01_config.ipynb #4037ebfe
+# %% ../nbs/01_config.ipynb #65776099
 CHOICES = {
     'model.norm': ('layernorm', 'rmsnorm'), 'model.mlp': ('gelu', 'relu2'),
     'data.format': ('text', 'jsonl', 'chat'), 'data.split': ('documents', 'tail'),
@@ -391,7 +392,7 @@ CHOICES = {
 }
 POSITIVE = ('model.n_layer', 'model.n_head', 'model.n_embd', 'model.block_size', 'model.vocab_multiple',
             'train.micro_batch_size', 'train.max_bad_steps', 'train.log_interval', 'checkpoint.keep', 'eval.iters')
-NON_NEGATIVE = ('model.vocab_size', 'model.logit_softcap', 'optim.lr', 'optim.min_lr', 'optim.weight_decay',
+NON_NEGATIVE = ('train.peak_tflops', 'model.vocab_size', 'model.logit_softcap', 'optim.lr', 'optim.min_lr', 'optim.weight_decay',
                 'optim.grad_clip', 'optim.warmup_steps', 'train.max_steps', 'train.epochs', 'train.max_tokens',
                 'train.total_batch_size', 'checkpoint.interval', 'log.histogram_interval', 'eval.interval',
                 'eval.sample_tokens', 'eval.top_k', 'eval.hellaswag_limit', 'eval.temperature')
@@ -441,9 +442,10 @@ def validate_config(cfg:RunConfig, world_size:int=1):
     if cfg.model.vocab_size and cfg.data.tokenizer == 'bytes' and cfg.model.vocab_size < 256:
         fail(f"model.vocab_size={cfg.model.vocab_size} is smaller than the bytes tokenizer's 256 tokens; use 256 or 0")
     if cfg.fp8.recipe == 'mxfp8' and cfg.fp8.backend != 'te': fail("fp8.recipe='mxfp8' needs fp8.backend='te'")
+    if t.strategy == 'fsdp': fail("train.strategy='fsdp' is not available in this version of jojo_nb; use ddp")
     return cfg
 
-# %% ../nbs/01_config.ipynb #66027efb
+# %% ../nbs/01_config.ipynb #164e82aa
 def config_diff(a:RunConfig|dict, b:RunConfig|dict) -> dict:
     "`{dotted key: (value in a, value in b)}` for every key whose value differs."
     fa = flatten(to_dict(a) if isinstance(a, RunConfig) else a)

@@ -7,13 +7,13 @@ Docs: https://jojo-nb.github.io/jojo_nb/metrics.html.md"""
 # %% auto #0
 __all__ = ['TB_TAGS', 'MetricsLogger', 'truncate_after', 'read_metrics']
 
-# %% ../nbs/40_metrics.ipynb #d6a4a29d
+# %% ../nbs/40_metrics.ipynb #4f4b6293
 import json, math, os
 from pathlib import Path
 from .core import atomic_write
 from .runs import RunDir
 
-# %% ../nbs/40_metrics.ipynb #5077fc3f
+# %% ../nbs/40_metrics.ipynb #9207aa8a
 TB_TAGS = {'loss': 'train/loss', 'lr': 'train/lr', 'grad_norm': 'train/grad_norm', 'dt_ms': 'train/dt_ms',
            'tokens_per_sec': 'train/tokens_per_sec', 'mfu': 'train/mfu', 'val_loss': 'eval/val_loss',
            'val_ppl': 'eval/val_ppl', 'accuracy': 'eval/accuracy', 'hellaswag': 'eval/hellaswag'}
@@ -57,6 +57,13 @@ class MetricsLogger:
         self.samples.write(json.dumps({'step': step, 'prompt': prompt, 'text': text}) + '\n')
         self.samples.flush()
         if self.tb is not None: self.tb.add_text('samples', f"**{prompt}**{text}", step)
+
+    def histograms(self, step:int, named_parameters):
+        "Parameter and gradient histograms (TensorBoard only)."
+        if self.tb is None: return
+        for name, p in named_parameters:
+            self.tb.add_histogram(f'params/{name}', p.detach().float().cpu(), step)
+            if p.grad is not None: self.tb.add_histogram(f'grads/{name}', p.grad.detach().float().cpu(), step)
 
     def hparams(self, hparams:dict, final:dict):
         "TensorBoard hparams with the final metrics, in this run's event files."

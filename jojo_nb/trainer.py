@@ -9,7 +9,7 @@ __all__ = ['dist_env', 'pick_device', 'pick_dtype', 'lr_factor', 'Trainer', 'sta
            'should_stop', 'save_checkpoint', 'epoch_progress', 'fit', 'threading_main', 'summary', 'launch_torchrun',
            'child_pids', 'train_from_cli']
 
-# %% ../nbs/50_trainer.ipynb #2469b2c4
+# %% ../nbs/50_trainer.ipynb #fea31662
 import contextlib, json, math, os, shutil, signal, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +25,7 @@ from .checkpoint import (CheckpointManager, Checkpoints, load_for_resume, load_c
                                 capture_rng, restore_rng)
 from .metrics import MetricsLogger
 
-# %% ../nbs/50_trainer.ipynb #c7d7734c
+# %% ../nbs/50_trainer.ipynb #3e71c41c
 def dist_env() -> tuple[int, int, int]:
     "`(rank, local_rank, world_size)` from torchrun's environment (`(0, 0, 1)` alone)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
@@ -50,7 +50,7 @@ def pick_dtype(spec:str, device:torch.device) -> torch.dtype:
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/50_trainer.ipynb #fc4ce2bd
+# %% ../nbs/50_trainer.ipynb #f0a83d61
 def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ratio:float=0.1, decay_fraction:float=0.2) -> float:
     "The multiplier of the base learning rate at optimizer step `step` (0-based)."
     if step < warmup: return (step + 1) / warmup
@@ -63,7 +63,7 @@ def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ra
     p = min(1.0, (step - warmup) / max(1, max_steps - 1 - warmup))
     return min_ratio + 0.5 * (1.0 - min_ratio) * (1.0 + math.cos(math.pi * p))
 
-# %% ../nbs/50_trainer.ipynb #3822df28
+# %% ../nbs/50_trainer.ipynb #01269980
 class Trainer:
     "Trains a GPT as a `RunConfig` says, in one process or under torchrun."
     def __init__(self, cfg:RunConfig, run_dir, resume:str|None=None, init_from:str|None=None, quiet:bool=False):
@@ -109,7 +109,21 @@ class Trainer:
         self.ckpts = CheckpointManager(self.run.checkpoints, cfg.checkpoint.keep, cfg.checkpoint.async_save,
                                        cfg.checkpoint.epoch, cfg.checkpoint.best) if self.master else None
         self.flops_per_token = self.model.flops_per_token(T)
-        self._stop_requested, self._signals = False, 0
+        self._stop_requested, self._signals, self.logger = False, 0, None
+        self._check_fp8()
+        self.hellaswag_items = None
+        if cfg.eval.hellaswag and cfg.eval.interval:
+            from jojo_nb.evaluate import hellaswag_items, hellaswag_file
+            self.hellaswag_items = hellaswag_items(hellaswag_file(), cfg.eval.hellaswag_limit or None)
+
+    def _check_fp8(self):
+        "FP8 that cannot run here is reported in one line and the run continues in bf16 (or stops if fp8.required)."
+        f = self.cfg.fp8
+        if not f.enabled: return
+        why = ('there is no CUDA GPU' if self.device.type != 'cuda' else
+               f'the {f.backend} FP8 backend is not part of this version of jojo_nb')
+        if f.required: raise JojoError(f"fp8.required is set but FP8 cannot run: {why}")
+        if not self.quiet: print(f"jojo: fp8: {why}; continuing in {str(self.dtype).replace('torch.', '')}", file=sys.stderr)
 
     def _prepare_data(self) -> Path:
         d = self.cfg.data
@@ -133,7 +147,7 @@ class Trainer:
         if c == 'true' or (c == 'auto' and self.device.type == 'cuda'): return torch.compile(self.model)
         return self.model
 
-# %% ../nbs/50_trainer.ipynb #251dd67e
+# %% ../nbs/50_trainer.ipynb #d49890f4
 def _gather(self:Trainer, obj):
     if not self.distributed: return [obj]
     out = [None] * self.world
@@ -180,7 +194,7 @@ def _init_from(self:Trainer, ckpt:str):
 
 Trainer._gather, Trainer.state, Trainer._resume, Trainer._init_from = _gather, state, _resume, _init_from
 
-# %% ../nbs/50_trainer.ipynb #10e768f4
+# %% ../nbs/50_trainer.ipynb #f653cb92
 def train_step(self:Trainer) -> dict:
     "One optimizer step over `grad_accum` fresh micro-batches; returns its loss, grad norm and lr."
     model, opt, cfg = self.ddp, self.optimizer, self.cfg
@@ -215,6 +229,9 @@ def train_step(self:Trainer) -> dict:
     else:
         self.bad_steps += 1; self.nan_count += 1
         if self.scaler.is_enabled(): self.scaler.update()
+    hi = cfg.log.histogram_interval
+    if hi and self.master and (self.step + 1) % hi == 0 and self.logger is not None:
+        self.logger.histograms(self.step + 1, unwrap(self.model).named_parameters())
     opt.zero_grad(set_to_none=True)
     self.step += 1
     self.tokens += self.tokens_per_step
@@ -222,7 +239,7 @@ def train_step(self:Trainer) -> dict:
 
 Trainer.train_step = train_step
 
-# %% ../nbs/50_trainer.ipynb #878dee52
+# %% ../nbs/50_trainer.ipynb #e3410f0d
 @torch.no_grad()
 def evaluate(self:Trainer) -> dict:
     "Validation loss, perplexity and accuracy over `eval.iters` fixed batches, averaged over ranks."
@@ -258,7 +275,7 @@ def samples(self:Trainer) -> list[tuple[str, str]]:
 
 Trainer.evaluate, Trainer.samples = evaluate, samples
 
-# %% ../nbs/50_trainer.ipynb #b41cfa27
+# %% ../nbs/50_trainer.ipynb #de062fc4
 def _on_signal(self:Trainer, signum, frame):
     self._signals += 1
     if self._signals > 1 and signum == signal.SIGINT: raise KeyboardInterrupt
@@ -275,7 +292,7 @@ def should_stop(self:Trainer) -> bool:
 
 Trainer._on_signal, Trainer.should_stop = _on_signal, should_stop
 
-# %% ../nbs/50_trainer.ipynb #11dc0da1
+# %% ../nbs/50_trainer.ipynb #961a9fae
 def save_checkpoint(self:Trainer, train_loss:float|None, val_loss:float|None, epoch_end:bool=False) -> float:
     "Save a checkpoint of the current step; returns the training stall in seconds (rank 0)."
     st = self.state()
@@ -298,7 +315,7 @@ def _track(self:Trainer, name:str, value:float):
 
 Trainer.save_checkpoint, Trainer.epoch_progress, Trainer._track = save_checkpoint, epoch_progress, _track
 
-# %% ../nbs/50_trainer.ipynb #08dfd0b8
+# %% ../nbs/50_trainer.ipynb #7f721ca8
 def fit(self:Trainer) -> str:
     "Train to the end (or a stop); returns how the run ended: finished, interrupted or stopped."
     from tqdm.auto import tqdm
@@ -307,7 +324,7 @@ def fit(self:Trainer) -> str:
     logger = None
     if self.master:
         self.run.start(cfg, self.world, resumed=resumed)
-        logger = MetricsLogger(self.run, cfg.log.tensorboard, resume_step=self.step if resumed else None)
+        logger = self.logger = MetricsLogger(self.run, cfg.log.tensorboard, resume_step=self.step if resumed else None)
         if not self.quiet:
             n = self.model.param_counts()
             print(f"jojo: run {self.run.path} | {n['total'] / 1e6:.2f}M parameters | {self.world} process(es) on "
@@ -328,7 +345,7 @@ def fit(self:Trainer) -> str:
             dt = time.perf_counter() - t0
             tps = self.tokens_per_step / dt
             u = mfu(self.flops_per_token, tps / self.world, self.device, self.world,
-                    peak=None) if self.device.type == 'cuda' else None
+                    peak=cfg.train.peak_tflops or None) if self.device.type == 'cuda' else None
             last = dict(step=self.step, tokens=self.tokens, epoch=round(self.epoch_progress(), 4), loss=out['loss'],
                         lr=out['lr'], grad_norm=out['grad_norm'], dt_ms=dt * 1e3, tokens_per_sec=tps, mfu=u)
             if out['finite']: self._track('train_loss', out['loss'])
@@ -347,11 +364,15 @@ def fit(self:Trainer) -> str:
             val = {}
             if cfg.eval.interval and (self.step % cfg.eval.interval == 0 or done):
                 val = self.evaluate()
+                if self.hellaswag_items:
+                    from jojo_nb.evaluate import hellaswag
+                    val['hellaswag'] = hellaswag(unwrap(self.model), self.tokenizer, self.hellaswag_items, self.device, self.rank, self.world)['acc_norm']
                 self._track('val_loss', val['val_loss'])
                 if self.master:
                     logger.log(dict(step=self.step, tokens=self.tokens, **val))
                     for prompt, text in (self.samples() if cfg.eval.sample_prompts else []): logger.sample(self.step, prompt, text)
-                    if not self.quiet: bar.write(f"step {self.step}: val loss {val['val_loss']:.4f} | ppl {val['val_ppl']:.2f} | accuracy {val['accuracy']:.3f}")
+                    if not self.quiet: bar.write(f"step {self.step}: val loss {val['val_loss']:.4f} | ppl {val['val_ppl']:.2f} | accuracy {val['accuracy']:.3f}"
+                                                 + (f" | hellaswag {val['hellaswag']:.4f}" if 'hellaswag' in val else ''))
             stop = self.should_stop()
             if (cfg.checkpoint.interval and self.step % cfg.checkpoint.interval == 0) or done or epoch_end or stop:
                 self.save_checkpoint(out['loss'] if out['finite'] else None, val.get('val_loss'), epoch_end)
@@ -391,7 +412,7 @@ def _flat(d, prefix=''):
 
 Trainer.fit = fit
 
-# %% ../nbs/50_trainer.ipynb #ed92974a
+# %% ../nbs/50_trainer.ipynb #9bf652fe
 def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
     "The box printed at the end of a run."
     m, secs = self.metrics, time.time() - self.t_start
@@ -409,7 +430,7 @@ def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
 
 Trainer.summary = summary
 
-# %% ../nbs/50_trainer.ipynb #694cab5e
+# %% ../nbs/50_trainer.ipynb #d3056503
 def launch_torchrun(nproc:int, argv:list[str], run_name:str) -> int:
     "Run `jojo train` with `argv` in `nproc` processes under torchrun on this machine; returns its exit code."
     argv = [a for i, a in enumerate(argv) if a != '--nproc' and not a.startswith('--nproc=') and (i == 0 or argv[i - 1] != '--nproc')]
