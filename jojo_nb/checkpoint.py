@@ -11,14 +11,14 @@ __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkp
            'find_checkpoints', 'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'resolve_checkpoint',
            'load_model', 'cmd_export']
 
-# %% ../nbs/30_checkpoint.ipynb #4fcd0c8e
+# %% ../nbs/30_checkpoint.ipynb #a4ca2a4a
 import hashlib, json, os, random, shutil, sys, threading, time
 from pathlib import Path
 import numpy as np
 from .core import JojoError, atomic_write, write_json, sha256_file, fsync_dir, version_info
 from .runs import RunDir, find_run
 
-# %% ../nbs/30_checkpoint.ipynb #50302fde
+# %% ../nbs/30_checkpoint.ipynb #7577cdb5
 FORMAT_VERSION = 1
 
 class CheckpointError(JojoError):
@@ -60,7 +60,7 @@ def read_sidecar(path) -> dict|None:
     try: return json.loads(Checkpoints.sidecar(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError): return None
 
-# %% ../nbs/30_checkpoint.ipynb #fa06075d
+# %% ../nbs/30_checkpoint.ipynb #0968965f
 def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
     import torch
@@ -80,7 +80,7 @@ def restore_rng(state:dict):
     if torch.cuda.is_available():
         for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
-# %% ../nbs/30_checkpoint.ipynb #d45cf72d
+# %% ../nbs/30_checkpoint.ipynb #74ab6bcf
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
 
 def upgrade(state:dict, path='checkpoint') -> dict:
@@ -92,7 +92,7 @@ def upgrade(state:dict, path='checkpoint') -> dict:
     state['format_version'] = FORMAT_VERSION
     return state
 
-# %% ../nbs/30_checkpoint.ipynb #96d51035
+# %% ../nbs/30_checkpoint.ipynb #2356f641
 class _HashingWriter:
     "A file wrapper that hashes what is written; a large buffer is hashed in a thread while it is written."
     def __init__(self, f, pool):
@@ -147,7 +147,7 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     write_json(Checkpoints.sidecar(path), side)
     return side
 
-# %% ../nbs/30_checkpoint.ipynb #d3e2d594
+# %% ../nbs/30_checkpoint.ipynb #7d7ab1df
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
@@ -170,7 +170,7 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
     if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
     return upgrade(state, path)
 
-# %% ../nbs/30_checkpoint.ipynb #cb4b919a
+# %% ../nbs/30_checkpoint.ipynb #fe3d7bdb
 def _to_cpu(obj, reuse:dict|None=None, key=()):
     "A copy of `obj` with every tensor in CPU memory; `reuse` keeps the buffers of the last copy (no new allocation)."
     import torch
@@ -269,7 +269,7 @@ class CheckpointManager:
         write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
         return path
 
-# %% ../nbs/30_checkpoint.ipynb #04f8bae8
+# %% ../nbs/30_checkpoint.ipynb #54180e3b
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
     if which in ('auto', 'latest'):
@@ -301,7 +301,7 @@ def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_lo
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
-# %% ../nbs/30_checkpoint.ipynb #7344b79c
+# %% ../nbs/30_checkpoint.ipynb #3a29d378
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
              'qk_norm', 'mlp', 'tie_embeddings')
 
@@ -316,7 +316,7 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
                     + (' (different special tokens)' if tok.get('name') == tokenizer_identity.get('name') else ''))
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
-# %% ../nbs/30_checkpoint.ipynb #398e1f2b
+# %% ../nbs/30_checkpoint.ipynb #2d446b3d
 def find_checkpoints(target:str|None, runs_dir='runs') -> Checkpoints|Path:
     "A run's `Checkpoints` from a run name, run directory or checkpoints folder; or a checkpoint file."
     if target is None:
@@ -383,7 +383,7 @@ def cmd_checkpoints(args, extra=()) -> int:
     for p in prune(target, keep): print(f"deleted {p}")
     return 0
 
-# %% ../nbs/30_checkpoint.ipynb #7e4c8ac7
+# %% ../nbs/30_checkpoint.ipynb #192f1737
 def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -> Path:
     "The checkpoint file that `--checkpoint spec` (and `--run run`) name; the newest run's latest by default."
     p = Path(spec) if spec else None
@@ -414,7 +414,7 @@ def load_model(path, device='cpu', verify:bool=True):
 def cmd_export(args, extra=()) -> int:
     "`jojo export CKPT OUT --format hf|safetensors`."
     from jojo_nb.hf import export_hf, export_safetensors
-    path = resolve_checkpoint(args.checkpoint, None, getattr(args, 'runs_dir', 'runs')) if not Path(args.checkpoint).is_file() else Path(args.checkpoint)
+    path = resolve_checkpoint(args.checkpoint, None, getattr(args, 'runs_dir', 'runs'))
     model, cfg, _ = load_model(path)
     out = (export_hf if args.format == 'hf' else export_safetensors)(model, args.out)
     print(f"wrote {out} ({args.format}) from {path}")

@@ -6,16 +6,16 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 
 # %% auto #0
 __all__ = ['COMMANDS', 'CHAPTER_COMMANDS', 'add_config_args', 'config_from_args', 'build_parser', 'cmd_config', 'version_text',
-           'resumed_run_config', 'cmd_train', 'cmd_prepare', 'main']
+           'resumed_run_name', 'cmd_train', 'cmd_prepare', 'main']
 
-# %% ../nbs/90_cli.ipynb #94d4cffc
+# %% ../nbs/90_cli.ipynb #606240e2
 import argparse, json, sys, traceback
 from pathlib import Path
 from .core import JojoError, version_info
 from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, to_dict, preset_diff,
                             save_config, parse_overrides)
 
-# %% ../nbs/90_cli.ipynb #6dae983d
+# %% ../nbs/90_cli.ipynb #449fbad9
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose usage errors become `JojoError` (one line, exit 2) instead of a usage dump."
     def error(self, message): raise JojoError(f"{self.prog}: {message}; see `{self.prog} --help`")
@@ -40,7 +40,7 @@ def config_from_args(args, extra:list[str]=(), world_size:int=1):
     overrides.update(parse_overrides(list(extra)))  # unknown `--a.b V` left over by argparse: did-you-mean errors
     return load_config(args.config, args.preset, overrides, world_size=world_size)
 
-# %% ../nbs/90_cli.ipynb #8e454617
+# %% ../nbs/90_cli.ipynb #fb165e2f
 def _ckpt_args(p):
     p.add_argument('--checkpoint', metavar='C', help='latest, best, a checkpoint name, or a path to a checkpoint')
     p.add_argument('--run', metavar='R', help='a run name (in --runs-dir) or a run directory')
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(cf)
     return p
 
-# %% ../nbs/90_cli.ipynb #3698dcfa
+# %% ../nbs/90_cli.ipynb #c40d15b3
 def cmd_config(args, extra):
     "`jojo config show|save|validate`: print, write or only check the resolved config."
     cfg = config_from_args(args, extra, world_size=args.nproc)
@@ -149,20 +149,19 @@ def _not_yet(name):
         raise JojoError(f"`jojo {name}` is not part of this version of jojo_nb yet")
     return handler
 
-def resumed_run_config(args) -> str|None:
-    "The `config.json` of the run being resumed, when neither `--config` nor `--preset` says otherwise."
-    if not args.resume or args.config or args.preset: return None
-    name = args.run_name
-    if not name and args.resume != 'auto' and not args.resume.endswith('.pt'):
-        from jojo_nb.runs import list_runs
-        runs = list_runs(args.runs_dir)
-        name = runs[-1].name if runs else None
-    f = Path(args.runs_dir)/name/'config.json' if name else None
-    return str(f) if f and f.exists() else None
+def resumed_run_name(args) -> str|None:
+    "The run `--resume` continues: `--run-name`, else the newest run (a fresh run for `auto` or a checkpoint path)."
+    if args.run_name or not args.resume or args.resume == 'auto' or args.resume.endswith('.pt'): return args.run_name
+    from jojo_nb.runs import list_runs
+    runs = list_runs(args.runs_dir)
+    if not runs: raise JojoError(f"--resume {args.resume}: no runs in {args.runs_dir}; give --run-name")
+    return runs[-1].name
 
 def cmd_train(args, extra):
-    "`jojo train`: resolve the config (a resumed run's own, unless told otherwise), then hand it to the trainer."
-    args.config = resumed_run_config(args) or args.config
+    "`jojo train`: resolve the run and the config (a resumed run's own, unless told otherwise), then train."
+    args.run_name = resumed_run_name(args)
+    run_config = Path(args.runs_dir)/args.run_name/'config.json' if args.run_name else None
+    if args.resume and not (args.config or args.preset) and run_config and run_config.exists(): args.config = str(run_config)
     cfg = config_from_args(args, extra, world_size=args.nproc or 1)
     try: from jojo_nb.trainer import train_from_cli
     except ImportError: raise JojoError("the trainer is not part of this version of jojo_nb yet; "
@@ -199,7 +198,7 @@ def _handler(name):
         return getattr(importlib.import_module(module), func)
     return _not_yet(name)
 
-# %% ../nbs/90_cli.ipynb #1b9a4259
+# %% ../nbs/90_cli.ipynb #aa993eb5
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `jojo` command; returns the exit code (2 for user mistakes)."
     argv = list(sys.argv[1:] if argv is None else argv)

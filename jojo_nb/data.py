@@ -9,16 +9,16 @@ __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'DATASETS', 'HF_DATASETS', 'PIECE
            'read_shard', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'SourceError', 'read_documents',
            'encode_stream', 'default_out', 'prepare', 'TokenLoader']
 
-# %% ../nbs/11_data.ipynb #222d5c4f
+# %% ../nbs/11_data.ipynb #8cd8a041
 import glob, hashlib, json, os, shutil, struct, sys, time, urllib.request, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import numpy as np
-from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir
+from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir, pid_alive
 from .tokenizer import Tokenizer, check_identity
 
-# %% ../nbs/11_data.ipynb #8c2dc453
+# %% ../nbs/11_data.ipynb #716aed55
 MAGIC, SHARD_VERSION, HEADER = b'JOJOTOK\0', 1, 32
 _DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
@@ -45,7 +45,7 @@ def read_shard(path) -> np.ndarray:
         raise JojoError(f"{path} is truncated ({path.stat().st_size} bytes, expected {HEADER + count * itemsize}); prepare the data again")
     return np.memmap(path, dtype=_DTYPES[itemsize], mode='r', offset=HEADER, shape=(count,))
 
-# %% ../nbs/11_data.ipynb #cb65295b
+# %% ../nbs/11_data.ipynb #091e1599
 @dataclass
 class NamedDataset:
     "A dataset jojo knows by name: where to download it and its sha256."
@@ -102,7 +102,7 @@ def resolve_sources(sources:list[str]) -> list[Path]:
     if not files: raise JojoError(f"no files found in {' '.join(sources)}")
     return files
 
-# %% ../nbs/11_data.ipynb #cb2f5c55
+# %% ../nbs/11_data.ipynb #9729df3f
 PIECE = 1 << 18
 
 class SourceError(JojoError): pass
@@ -161,7 +161,7 @@ def _decode(b:bytes, stats:dict) -> str:
         stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
         return s
 
-# %% ../nbs/11_data.ipynb #37e24830
+# %% ../nbs/11_data.ipynb #31e518a6
 def encode_stream(items, tokenizer:str, chat:bool, workers:int):
     "Encode `(piece, *extra)` items in `workers` threads (0: in this one); yield `(ids, mask, extra)` in order."
     from collections import deque
@@ -183,7 +183,7 @@ def encode_stream(items, tokenizer:str, chat:bool, workers:int):
             if len(pending) >= 4 * workers: yield pending.popleft().result()
         while pending: yield pending.popleft().result()
 
-# %% ../nbs/11_data.ipynb #0a535744
+# %% ../nbs/11_data.ipynb #44045746
 SHARD_TOKENS = 100_000_000
 
 class _SplitWriter:
@@ -237,7 +237,7 @@ def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     h = hashlib.sha256(json.dumps([[str(Path(s).expanduser().resolve()) if not s in DATASETS else s for s in sources], tokenizer, format]).encode()).hexdigest()[:8]
     return cache_dir()/f'{name}-{tokenizer}-{format}-{h}'
 
-# %% ../nbs/11_data.ipynb #01489e55
+# %% ../nbs/11_data.ipynb #b43ce7fe
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             tokenizer:str='gpt2', # tiktoken encoding name or 'bytes'
@@ -274,7 +274,7 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
     total_bytes = sum(s['size'] for s in request['sources'])
     for stale in out.parent.glob(f'.{out.name}.tmp-*'):  # left by a prepare that was killed
         pid = stale.name.rsplit('-', 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)): shutil.rmtree(stale, ignore_errors=True)
+        if pid.isdigit() and not pid_alive(int(pid)): shutil.rmtree(stale, ignore_errors=True)
     tmp = out.with_name(f'.{out.name}.tmp-{os.getpid()}')
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -297,17 +297,11 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
         warnings.warn(f"{meta['replaced_chars']} invalid UTF-8 byte sequence(s) were replaced by U+FFFD")
     return out
 
-def _alive(pid:int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
 def _version():
     from jojo_nb import __version__
     return __version__
 
-# %% ../nbs/11_data.ipynb #4adc8ef5
+# %% ../nbs/11_data.ipynb #c32dff05
 def _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats):
     "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
     n_docs = len(files) if format == 'text' else None
@@ -360,7 +354,7 @@ def _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed
                 bytes_per_token=round(total_bytes / max(total, 1), 4), longest_document_tokens=int(longest),
                 vocab_coverage=round(float((counts > 0).mean()), 4), replaced_chars=stats['replaced'])
 
-# %% ../nbs/11_data.ipynb #86f95ae3
+# %% ../nbs/11_data.ipynb #bfbe94f4
 class TokenLoader:
     "Batches of `(x, y)` windows from prepared shards, seeded per epoch, disjoint per rank, exactly resumable."
     def __init__(self, path, # a folder written by `prepare`

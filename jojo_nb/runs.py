@@ -7,14 +7,14 @@ Docs: https://jojo-nb.github.io/jojo_nb/runs.html.md"""
 # %% auto #0
 __all__ = ['RunDir', 'new_run_name', 'list_runs', 'find_run']
 
-# %% ../nbs/02_runs.ipynb #676c07fe
+# %% ../nbs/02_runs.ipynb #0d3a8895
 import json, os, socket, time
 from pathlib import Path
 from fastcore.basics import patch
-from .core import JojoError, write_json, version_info
+from .core import JojoError, write_json, version_info, pid_alive
 from .config import RunConfig, save_config, preset_diff, config_from_json
 
-# %% ../nbs/02_runs.ipynb #4d1aac14
+# %% ../nbs/02_runs.ipynb #2a06c704
 class RunDir:
     "The files of one run, under `<runs-dir>/<run-name>/`."
     def __init__(self, path): self.path = Path(path)
@@ -43,13 +43,7 @@ class RunDir:
     def tensorboard(self): return self.path
     def exists(self): return self.run_file.exists() or self.config_file.exists()
 
-# %% ../nbs/02_runs.ipynb #bdf0e4ac
-def _pid_alive(pid:int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
+# %% ../nbs/02_runs.ipynb #2ac23f26
 def _now(): return time.strftime('%Y-%m-%dT%H:%M:%S%z')
 
 @patch
@@ -58,7 +52,7 @@ def status(self:RunDir) -> dict:
     try: st = json.loads(self.run_file.read_text())
     except FileNotFoundError: return {}
     except json.JSONDecodeError: return {'status': 'unknown'}
-    if st.get('status') == 'running' and st.get('host') == socket.gethostname() and st.get('pid') and not _pid_alive(st['pid']):
+    if st.get('status') == 'running' and st.get('host') == socket.gethostname() and st.get('pid') and not pid_alive(st['pid']):
         st['status'] = 'crashed'
     return st
 
@@ -91,7 +85,7 @@ def load_config(self:RunDir) -> RunConfig:
     if not self.config_file.exists(): raise JojoError(f"{self.path} has no config.json; is it a jojo run directory?")
     return config_from_json(self.config_file)
 
-# %% ../nbs/02_runs.ipynb #2a73c4bb
+# %% ../nbs/02_runs.ipynb #7bf2c13b
 def new_run_name(preset:str='') -> str:
     "A fresh run name: the preset and the time, e.g. `tiny-cpu-20261121-140501`."
     return f"{preset or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -9,14 +9,14 @@ __all__ = ['dist_env', 'pick_device', 'pick_dtype', 'lr_factor', 'Trainer', 'sta
            'should_stop', 'save_checkpoint', 'epoch_progress', 'fit', 'threading_main', 'summary', 'launch_torchrun',
            'child_pids', 'train_from_cli']
 
-# %% ../nbs/50_trainer.ipynb #628ae2ea
+# %% ../nbs/50_trainer.ipynb #775c9150
 import contextlib, json, math, os, shutil, signal, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
 import torch
 import torch.distributed as dist
 from .core import JojoError, version_info
-from .config import RunConfig, to_dict, load_config
+from .config import RunConfig, to_dict, load_config, flatten
 from .runs import RunDir, new_run_name
 from .tokenizer import Tokenizer
 from .data import prepare, TokenLoader
@@ -25,7 +25,7 @@ from .checkpoint import (CheckpointManager, Checkpoints, load_for_resume, load_c
                                 capture_rng, restore_rng)
 from .metrics import MetricsLogger
 
-# %% ../nbs/50_trainer.ipynb #88d650d0
+# %% ../nbs/50_trainer.ipynb #026909ec
 def dist_env() -> tuple[int, int, int]:
     "`(rank, local_rank, world_size)` from torchrun's environment (`(0, 0, 1)` alone)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
@@ -50,7 +50,7 @@ def pick_dtype(spec:str, device:torch.device) -> torch.dtype:
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/50_trainer.ipynb #cefdffbe
+# %% ../nbs/50_trainer.ipynb #4b14dd32
 def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ratio:float=0.1, decay_fraction:float=0.2) -> float:
     "The multiplier of the base learning rate at optimizer step `step` (0-based)."
     if step < warmup: return (step + 1) / warmup
@@ -63,11 +63,14 @@ def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ra
     p = min(1.0, (step - warmup) / max(1, max_steps - 1 - warmup))
     return min_ratio + 0.5 * (1.0 - min_ratio) * (1.0 + math.cos(math.pi * p))
 
-# %% ../nbs/50_trainer.ipynb #39b86f65
+# %% ../nbs/50_trainer.ipynb #6eae0c04
 class Trainer:
     "Trains a GPT as a `RunConfig` says, in one process or under torchrun."
     def __init__(self, cfg:RunConfig, run_dir, resume:str|None=None, init_from:str|None=None, quiet:bool=False):
         self.cfg, self.run = cfg, RunDir(run_dir)
+        if not resume and Checkpoints.of_run(self.run).files():  # a fresh start would rotate and prune its checkpoints
+            raise JojoError(f"{self.run.path} already has checkpoints; continue it with --resume latest, "
+                            f"or give another --run-name")
         self.rank, self.local_rank, self.world = dist_env()
         self.distributed = self.world > 1
         self.master = self.rank == 0
@@ -147,7 +150,7 @@ class Trainer:
         if c == 'true' or (c == 'auto' and self.device.type == 'cuda'): return torch.compile(self.model)
         return self.model
 
-# %% ../nbs/50_trainer.ipynb #5e96a99e
+# %% ../nbs/50_trainer.ipynb #b0a802b0
 def _gather(self:Trainer, obj):
     if not self.distributed: return [obj]
     out = [None] * self.world
@@ -194,7 +197,7 @@ def _init_from(self:Trainer, ckpt:str):
 
 Trainer._gather, Trainer.state, Trainer._resume, Trainer._init_from = _gather, state, _resume, _init_from
 
-# %% ../nbs/50_trainer.ipynb #aced01ec
+# %% ../nbs/50_trainer.ipynb #3e149f2b
 def train_step(self:Trainer) -> dict:
     "One optimizer step over `grad_accum` fresh micro-batches; returns its loss, grad norm and lr."
     model, opt, cfg = self.ddp, self.optimizer, self.cfg
@@ -239,7 +242,7 @@ def train_step(self:Trainer) -> dict:
 
 Trainer.train_step = train_step
 
-# %% ../nbs/50_trainer.ipynb #4dc88ca3
+# %% ../nbs/50_trainer.ipynb #0aa90ae7
 @torch.no_grad()
 def evaluate(self:Trainer) -> dict:
     "Validation loss, perplexity and accuracy over `eval.iters` fixed batches, averaged over ranks."
@@ -275,7 +278,7 @@ def samples(self:Trainer) -> list[tuple[str, str]]:
 
 Trainer.evaluate, Trainer.samples = evaluate, samples
 
-# %% ../nbs/50_trainer.ipynb #4ff2e1e2
+# %% ../nbs/50_trainer.ipynb #06dd8851
 def _on_signal(self:Trainer, signum, frame):
     self._signals += 1
     if self._signals > 1 and signum == signal.SIGINT: raise KeyboardInterrupt
@@ -292,7 +295,7 @@ def should_stop(self:Trainer) -> bool:
 
 Trainer._on_signal, Trainer.should_stop = _on_signal, should_stop
 
-# %% ../nbs/50_trainer.ipynb #163bbb0a
+# %% ../nbs/50_trainer.ipynb #d140046c
 def save_checkpoint(self:Trainer, train_loss:float|None, val_loss:float|None, epoch_end:bool=False) -> float:
     "Save a checkpoint of the current step; returns the training stall in seconds (rank 0)."
     st = self.state()
@@ -315,7 +318,7 @@ def _track(self:Trainer, name:str, value:float):
 
 Trainer.save_checkpoint, Trainer.epoch_progress, Trainer._track = save_checkpoint, epoch_progress, _track
 
-# %% ../nbs/50_trainer.ipynb #01de8764
+# %% ../nbs/50_trainer.ipynb #1da10bd8
 def fit(self:Trainer) -> str:
     "Train to the end (or a stop); returns how the run ended: finished, interrupted or stopped."
     from tqdm.auto import tqdm
@@ -344,8 +347,7 @@ def fit(self:Trainer) -> str:
             out = self.train_step()
             dt = time.perf_counter() - t0
             tps = self.tokens_per_step / dt
-            u = mfu(self.flops_per_token, tps / self.world, self.device, self.world,
-                    peak=cfg.train.peak_tflops or None) if self.device.type == 'cuda' else None
+            u = mfu(self.flops_per_token, tps / self.world, self.device, self.world, peak=cfg.train.peak_tflops or None)
             last = dict(step=self.step, tokens=self.tokens, epoch=round(self.epoch_progress(), 4), loss=out['loss'],
                         lr=out['lr'], grad_norm=out['grad_norm'], dt_ms=dt * 1e3, tokens_per_sec=tps, mfu=u)
             if out['finite']: self._track('train_loss', out['loss'])
@@ -393,7 +395,7 @@ def fit(self:Trainer) -> str:
             self.ckpts.wait()
             final = {k: v for k, v in {'loss': last.get('loss'), 'val_loss': val.get('val_loss')}.items() if v is not None}
             if logger is not None:
-                logger.hparams({k: v for k, v in _flat(to_dict(cfg)).items()}, final)
+                logger.hparams(flatten(to_dict(cfg)), final)
                 logger.close()
             self.run.finish(status, step=self.step, tokens=self.tokens, metrics=self.metrics)
     if self.master and not self.quiet: print(self.summary(status, last, val), file=sys.stderr)
@@ -403,16 +405,9 @@ def threading_main() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
 
-def _flat(d, prefix=''):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict): out.update(_flat(v, f'{prefix}{k}.'))
-        else: out[f'{prefix}{k}'] = v
-    return out
-
 Trainer.fit = fit
 
-# %% ../nbs/50_trainer.ipynb #0dc0d3f6
+# %% ../nbs/50_trainer.ipynb #b713f4a5
 def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
     "The box printed at the end of a run."
     m, secs = self.metrics, time.time() - self.t_start
@@ -430,7 +425,7 @@ def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
 
 Trainer.summary = summary
 
-# %% ../nbs/50_trainer.ipynb #1678f76a
+# %% ../nbs/50_trainer.ipynb #d7db214d
 def launch_torchrun(nproc:int, argv:list[str], run_name:str) -> int:
     "Run `jojo train` with `argv` in `nproc` processes under torchrun on this machine; returns its exit code."
     argv = [a for i, a in enumerate(argv) if a != '--nproc' and not a.startswith('--nproc=') and (i == 0 or argv[i - 1] != '--nproc')]
@@ -470,13 +465,7 @@ def _agree(name:str) -> str:
 def train_from_cli(cfg:RunConfig, args) -> int:
     "`jojo train`: pick the run directory, train, and return the exit code."
     runs_dir = Path(args.runs_dir)
-    name = args.run_name
-    if args.resume and not name and args.resume not in ('auto',) and not Path(args.resume).suffix == '.pt':
-        from jojo_nb.runs import list_runs
-        runs = list_runs(runs_dir)
-        if not runs: raise JojoError(f"--resume {args.resume}: no runs in {runs_dir}; give --run-name")
-        name = runs[-1].name
-    name = name or new_run_name(cfg.preset)
+    name = args.run_name or new_run_name(cfg.preset)  # the command line already found the run to resume
     if args.nproc and args.nproc > 1 and dist_env()[2] == 1:
         return launch_torchrun(args.nproc, list(getattr(args, 'argv', [])), name)
     name = _agree(name)
