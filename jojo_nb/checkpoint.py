@@ -6,19 +6,19 @@ Docs: https://jojo-nb.github.io/jojo_nb/checkpoint.html.md"""
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkpoints', 'read_sidecar', 'capture_rng',
-           'restore_rng', 'upgrade', 'state_bytes', 'check_free_space', 'write_checkpoint', 'load_checkpoint',
-           'torch_cuda_used', 'CheckpointManager', 'resume_candidates', 'load_for_resume', 'check_compatible',
-           'find_checkpoints', 'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'resolve_checkpoint',
-           'load_model', 'cmd_export']
+           'restore_rng', 'upgrade', 'state_bytes', 'check_free_space', 'PendingCheckpoint', 'serialize_checkpoint',
+           'write_checkpoint', 'load_checkpoint', 'torch_cuda_used', 'CheckpointManager', 'resume_candidates',
+           'load_for_resume', 'check_compatible', 'find_checkpoints', 'checkpoints_table', 'verify_all', 'prune',
+           'cmd_checkpoints', 'resolve_checkpoint', 'load_model', 'cmd_export']
 
-# %% ../nbs/30_checkpoint.ipynb #a4ca2a4a
+# %% ../nbs/30_checkpoint.ipynb #d7394fbc
 import hashlib, json, os, random, shutil, sys, threading, time
 from pathlib import Path
 import numpy as np
 from .core import JojoError, atomic_write, write_json, sha256_file, fsync_dir, version_info
 from .runs import RunDir, find_run
 
-# %% ../nbs/30_checkpoint.ipynb #7577cdb5
+# %% ../nbs/30_checkpoint.ipynb #6a22b927
 FORMAT_VERSION = 1
 
 class CheckpointError(JojoError):
@@ -60,7 +60,7 @@ def read_sidecar(path) -> dict|None:
     try: return json.loads(Checkpoints.sidecar(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError): return None
 
-# %% ../nbs/30_checkpoint.ipynb #0968965f
+# %% ../nbs/30_checkpoint.ipynb #10adf443
 def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
     import torch
@@ -80,7 +80,7 @@ def restore_rng(state:dict):
     if torch.cuda.is_available():
         for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
-# %% ../nbs/30_checkpoint.ipynb #74ab6bcf
+# %% ../nbs/30_checkpoint.ipynb #629d9c1d
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
 
 def upgrade(state:dict, path='checkpoint') -> dict:
@@ -92,27 +92,14 @@ def upgrade(state:dict, path='checkpoint') -> dict:
     state['format_version'] = FORMAT_VERSION
     return state
 
-# %% ../nbs/30_checkpoint.ipynb #2356f641
-class _HashingWriter:
-    "A file wrapper that hashes what is written; a large buffer is hashed in a thread while it is written."
-    def __init__(self, f, pool):
-        self.f, self.h, self.n, self.pool = f, hashlib.sha256(), 0, pool
-    def write(self, b):
-        size = memoryview(b).nbytes
-        self.n += size
-        if size < (1 << 20): self.h.update(b); return self.f.write(b)
-        hashing = self.pool.submit(self.h.update, b)  # hashlib and the write both release the GIL
-        try: return self.f.write(b)
-        finally: hashing.result()  # in order, and done before `b` may be reused
-    def flush(self): self.f.flush()
-
-_HASH_POOL = None
-def _hash_pool():
-    global _HASH_POOL
-    if _HASH_POOL is None:
+# %% ../nbs/30_checkpoint.ipynb #8fae626f
+_POOLS = {}
+def _pool(name):
+    if name not in _POOLS:
         from concurrent.futures import ThreadPoolExecutor
-        _HASH_POOL = ThreadPoolExecutor(1, thread_name_prefix='jojo-sha256')
-    return _HASH_POOL
+        _POOLS[name] = ThreadPoolExecutor(1, thread_name_prefix=f'jojo-{name}')
+    return _POOLS[name]
+def _hash_pool(): return _pool('sha256')
 
 def state_bytes(obj) -> int:
     "Bytes of the tensors in a nested state."
@@ -130,24 +117,58 @@ def check_free_space(folder, need:int):
         raise CheckpointError(f"not enough free space in {folder} for a checkpoint: about {need / 2**20:.0f} MiB needed, "
                               f"{free / 2**20:.0f} MiB free; free some space (or lower checkpoint.keep)")
 
-def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
-    "Atomically write `state` to `path` and its sidecar (`info` + size + sha256); returns the sidecar."
-    import torch
+class PendingCheckpoint:
+    "A checkpoint serialized into a temporary file next to `path`, not yet durable nor visible; `commit` finishes it."
+    def __init__(self, path:Path, tmp:Path, fd:int, info:dict):
+        self.path, self.tmp, self.fd, self.info = path, tmp, fd, info
+
+    def _fail(self, e):
+        self.discard()
+        raise CheckpointError(f"could not write checkpoint {self.path}: {getattr(e, 'strerror', None) or e}; the previous checkpoints are intact") from None
+
+    def discard(self):
+        "Remove the temporary file (a failed or abandoned save)."
+        if self.fd is not None:
+            try: os.close(self.fd)
+            except OSError: pass
+            self.fd = None
+        self.tmp.unlink(missing_ok=True)
+
+    def commit(self) -> dict:
+        """Hash the file as it is on disk while it is fsynced, rename it into place, write the sidecar, fsync the
+        folder; returns the sidecar."""
+        try:
+            flushing = _pool('fsync').submit(os.fsync, self.fd)
+            digest = sha256_file(self.tmp)  # the bytes a reader will get, read back from the page cache
+            flushing.result(); os.close(self.fd); self.fd = None
+            os.replace(self.tmp, self.path)
+        except OSError as e: self._fail(e)
+        side = {**self.info, 'file': self.path.name, 'bytes': self.path.stat().st_size, 'sha256': digest,
+                'format_version': FORMAT_VERSION, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+        write_json(Checkpoints.sidecar(self.path), side)
+        return side
+
+def serialize_checkpoint(path, state:dict, info:dict|None=None) -> PendingCheckpoint:
+    """Write `state` into a temporary file beside `path`; `commit` makes it durable and visible.
+    Once this returns, `state` may change: its bytes are in the file (or the page cache)."""
+    import torch, tempfile
     path = Path(path)
     state = {**state, 'format_version': FORMAT_VERSION}
     check_free_space(path.parent, state_bytes(state))
-    hw = {}
-    def writer(f):
-        w = _HashingWriter(f, _hash_pool()); torch.save(state, w); hw['w'] = w
-    try: atomic_write(path, writer=writer)
-    except OSError as e:
-        raise CheckpointError(f"could not write checkpoint {path}: {e.strerror or e}; the previous checkpoints are intact") from None
-    side = {**(info or {}), 'file': path.name, 'bytes': hw['w'].n, 'sha256': hw['w'].h.hexdigest(),
-            'format_version': FORMAT_VERSION, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
-    write_json(Checkpoints.sidecar(path), side)
-    return side
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    pending = PendingCheckpoint(path, Path(tmp), fd, dict(info or {}))
+    try:
+        with os.fdopen(fd, 'wb', closefd=False) as f: torch.save(state, f)
+    except BaseException as e:
+        if isinstance(e, OSError): pending._fail(e)
+        pending.discard(); raise
+    return pending
 
-# %% ../nbs/30_checkpoint.ipynb #7d7ab1df
+def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
+    "Atomically and durably write `state` to `path` and its sidecar (`info` + size + sha256); returns the sidecar."
+    return serialize_checkpoint(path, state, info).commit()
+
+# %% ../nbs/30_checkpoint.ipynb #399e799c
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
@@ -170,7 +191,7 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
     if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
     return upgrade(state, path)
 
-# %% ../nbs/30_checkpoint.ipynb #fe3d7bdb
+# %% ../nbs/30_checkpoint.ipynb #42b08a0d
 def _to_cpu(obj, reuse:dict|None=None, key=()):
     "A copy of `obj` with every tensor in CPU memory; `reuse` keeps the buffers of the last copy (no new allocation)."
     import torch
@@ -210,9 +231,11 @@ class CheckpointManager:
     "Writes a run's checkpoints as `CheckpointConfig` says: latest + backup, rolling, epoch and best."
     def __init__(self, folder, keep:int=10, async_save:bool=False, keep_epochs:bool=True, keep_best:bool=True):
         self.ck, self.keep, self.async_save, self.keep_epochs, self.keep_best = Checkpoints(folder), keep, async_save, keep_epochs, keep_best
-        self._thread, self._error, self.last_stall, self._buffers = None, None, 0.0, {}
+        self._thread, self._error, self.last_stall, self._buffers, self._committing = None, None, 0.0, {}, False
         best = read_sidecar(self.ck.best) if self.ck.best.exists() else None
         self.best_val = best.get('val_loss') if best else None
+        for stale in [*self.ck.folder.glob('.*.tmp'), *self.ck.folder.glob('.latest.new.*')]:
+            stale.unlink(missing_ok=True)  # a save cut short by a kill
 
     def save(self, state:dict, info:dict, epoch_end:bool=False) -> float:
         "Save `state` (sidecar `info`: step, losses, ...); returns the seconds the caller was stalled."
@@ -221,22 +244,28 @@ class CheckpointManager:
         if self.async_save:
             cpu_state = _to_cpu(state, self._buffers)
             if torch_cuda_used(state): import torch; torch.cuda.synchronize()
-            self.last_stall = time.perf_counter() - t0
-            self._thread = threading.Thread(target=self._write_guarded, args=(cpu_state, info, epoch_end), daemon=False)
-            self._thread.start()
+            self._background(self._write, cpu_state, info, epoch_end)
         else:
-            self._write(state, info, epoch_end)
-            self.last_stall = time.perf_counter() - t0
+            pending = serialize_checkpoint(self.ck.folder/'.latest.new.pt', state, info)
+            self._background(self._commit, pending, info, epoch_end)
+            self._committing = True
+        self.last_stall = time.perf_counter() - t0
         return self.last_stall
 
-    def _write_guarded(self, *args):
-        try: self._write(*args)
-        except BaseException as e: self._error = e
+    def _background(self, fn, *args):
+        def guarded():
+            try: fn(*args)
+            except BaseException as e: self._error = e
+        self._thread = threading.Thread(target=guarded, daemon=False)
+        self._thread.start()
 
     def _write(self, state, info, epoch_end):
+        self._commit(serialize_checkpoint(self.ck.folder/'.latest.new.pt', state, info), info, epoch_end)
+
+    def _commit(self, pending:PendingCheckpoint, info, epoch_end):
         ck = self.ck
-        new = ck.folder/'.latest.new.pt'
-        write_checkpoint(new, state, info)
+        new = pending.path
+        pending.commit()
         if ck.latest.exists():  # rotate: the previous latest becomes the backup
             os.replace(ck.latest, ck.backup)
             if ck.sidecar(ck.latest).exists(): os.replace(ck.sidecar(ck.latest), ck.sidecar(ck.backup))
@@ -255,8 +284,14 @@ class CheckpointManager:
             _link(ck.latest, ck.best)
             self.best_val = val
 
+    def settle(self):
+        """Wait for a plain save's commit (not for an async write). The trainer calls it after the step that follows
+        a save: the commit overlaps that step, and a run killed later never loses more than one interval of work."""
+        if self._committing: self.wait()
+
     def wait(self):
         "Wait for a background save; raise its error, if it had one."
+        self._committing = False
         if self._thread is not None: self._thread.join(); self._thread = None
         if self._error is not None:
             e, self._error = self._error, None
@@ -269,7 +304,7 @@ class CheckpointManager:
         write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
         return path
 
-# %% ../nbs/30_checkpoint.ipynb #54180e3b
+# %% ../nbs/30_checkpoint.ipynb #a00cd2e3
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
     if which in ('auto', 'latest'):
@@ -301,7 +336,7 @@ def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_lo
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
-# %% ../nbs/30_checkpoint.ipynb #3a29d378
+# %% ../nbs/30_checkpoint.ipynb #524b428d
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
              'qk_norm', 'mlp', 'tie_embeddings')
 
@@ -316,7 +351,7 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
                     + (' (different special tokens)' if tok.get('name') == tokenizer_identity.get('name') else ''))
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
-# %% ../nbs/30_checkpoint.ipynb #2d446b3d
+# %% ../nbs/30_checkpoint.ipynb #4bee4093
 def find_checkpoints(target:str|None, runs_dir='runs') -> Checkpoints|Path:
     "A run's `Checkpoints` from a run name, run directory or checkpoints folder; or a checkpoint file."
     if target is None:
@@ -383,7 +418,7 @@ def cmd_checkpoints(args, extra=()) -> int:
     for p in prune(target, keep): print(f"deleted {p}")
     return 0
 
-# %% ../nbs/30_checkpoint.ipynb #192f1737
+# %% ../nbs/30_checkpoint.ipynb #2be8a692
 def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -> Path:
     "The checkpoint file that `--checkpoint spec` (and `--run run`) name; the newest run's latest by default."
     p = Path(spec) if spec else None

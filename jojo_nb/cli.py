@@ -8,14 +8,14 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 __all__ = ['COMMANDS', 'CHAPTER_COMMANDS', 'add_config_args', 'config_from_args', 'build_parser', 'cmd_config', 'version_text',
            'resumed_run_name', 'cmd_train', 'cmd_prepare', 'main']
 
-# %% ../nbs/90_cli.ipynb #606240e2
+# %% ../nbs/90_cli.ipynb #5401d799
 import argparse, json, sys, traceback
 from pathlib import Path
 from .core import JojoError, version_info
 from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, to_dict, preset_diff,
                             save_config, parse_overrides)
 
-# %% ../nbs/90_cli.ipynb #449fbad9
+# %% ../nbs/90_cli.ipynb #edd8174c
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose usage errors become `JojoError` (one line, exit 2) instead of a usage dump."
     def error(self, message): raise JojoError(f"{self.prog}: {message}; see `{self.prog} --help`")
@@ -40,7 +40,7 @@ def config_from_args(args, extra:list[str]=(), world_size:int=1):
     overrides.update(parse_overrides(list(extra)))  # unknown `--a.b V` left over by argparse: did-you-mean errors
     return load_config(args.config, args.preset, overrides, world_size=world_size)
 
-# %% ../nbs/90_cli.ipynb #fb165e2f
+# %% ../nbs/90_cli.ipynb #c2eeedb4
 def _ckpt_args(p):
     p.add_argument('--checkpoint', metavar='C', help='latest, best, a checkpoint name, or a path to a checkpoint')
     p.add_argument('--run', metavar='R', help='a run name (in --runs-dir) or a run directory')
@@ -100,10 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--keep', type=int, help='with prune: rolling checkpoints to keep')
 
     cm = cmd('compare', 'compare checkpoints side by side in the terminal')
-    cm.add_argument('checkpoints', nargs='+', metavar='CKPT')
-    cm.add_argument('--prompt', default='\n')
+    cm.add_argument('checkpoints', nargs='+', metavar='CKPT', help='checkpoint files, runs (their latest) or RUN:WHICH (a:best, b:step_0000200)')
+    cm.add_argument('--runs-dir', metavar='D', default='runs', help='where runs live (default: runs)')
+    cm.add_argument('--prompt', default='\n', help='the prompt every checkpoint continues (\\n and other escapes allowed)')
     cm.add_argument('--seed', type=int, default=1337)
-    cm.add_argument('--max-new-tokens', type=int, default=64)
+    cm.add_argument('--max-new-tokens', type=int, default=48)
+    cm.add_argument('--temperature', type=float, default=0.8)
+    cm.add_argument('--top-k', type=int, default=200)
+    cm.add_argument('--data', metavar='DIR', help="data for the fixed batch (default: the first checkpoint's training data)")
 
     x = cmd('export', 'export a checkpoint to Hugging Face GPT-2 or safetensors')
     x.add_argument('checkpoint', metavar='CKPT')
@@ -122,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(cf)
     return p
 
-# %% ../nbs/90_cli.ipynb #c40d15b3
+# %% ../nbs/90_cli.ipynb #162075bd
 def cmd_config(args, extra):
     "`jojo config show|save|validate`: print, write or only check the resolved config."
     cfg = config_from_args(args, extra, world_size=args.nproc)
@@ -144,11 +148,6 @@ def version_text() -> str:
     return (f"jojo_nb {v['jojo_nb']}{commit}\ntorch {v['torch']}, python {v['python']}\n"
             f"devices: {', '.join(v['devices'])}")
 
-def _not_yet(name):
-    def handler(args, extra):
-        raise JojoError(f"`jojo {name}` is not part of this version of jojo_nb yet")
-    return handler
-
 def resumed_run_name(args) -> str|None:
     "The run `--resume` continues: `--run-name`, else the newest run (a fresh run for `auto` or a checkpoint path)."
     if args.run_name or not args.resume or args.resume == 'auto' or args.resume.endswith('.pt'): return args.run_name
@@ -163,9 +162,7 @@ def cmd_train(args, extra):
     run_config = Path(args.runs_dir)/args.run_name/'config.json' if args.run_name else None
     if args.resume and not (args.config or args.preset) and run_config and run_config.exists(): args.config = str(run_config)
     cfg = config_from_args(args, extra, world_size=args.nproc or 1)
-    try: from jojo_nb.trainer import train_from_cli
-    except ImportError: raise JojoError("the trainer is not part of this version of jojo_nb yet; "
-                                       "`jojo config show` prints the config it would train with") from None
+    from jojo_nb.trainer import train_from_cli
     return train_from_cli(cfg, args)
 
 def cmd_prepare(args, extra):
@@ -188,7 +185,7 @@ COMMANDS = {'config': cmd_config, 'train': cmd_train, 'prepare': cmd_prepare}
 # the other subcommands live in their chapters and are imported only when they run
 CHAPTER_COMMANDS = {'checkpoints': 'jojo_nb.checkpoint:cmd_checkpoints', 'export': 'jojo_nb.checkpoint:cmd_export',
                     'plot': 'jojo_nb.monitor:cmd_plot', 'sample': 'jojo_nb.sample:cmd_sample',
-                    'eval': 'jojo_nb.evaluate:cmd_eval'}
+                    'eval': 'jojo_nb.evaluate:cmd_eval', 'compare': 'jojo_nb.compare:cmd_compare'}
 
 def _handler(name):
     if name in COMMANDS: return COMMANDS[name]
@@ -196,9 +193,9 @@ def _handler(name):
         import importlib
         module, func = CHAPTER_COMMANDS[name].split(':')
         return getattr(importlib.import_module(module), func)
-    return _not_yet(name)
+    raise JojoError(f"unknown command {name!r}; see `jojo --help`")
 
-# %% ../nbs/90_cli.ipynb #aa993eb5
+# %% ../nbs/90_cli.ipynb #8bf77256
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `jojo` command; returns the exit code (2 for user mistakes)."
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -7,14 +7,14 @@ Docs: https://jojo-nb.github.io/jojo_nb/metrics.html.md"""
 # %% auto #0
 __all__ = ['TB_TAGS', 'MetricsLogger', 'truncate_after', 'read_metrics']
 
-# %% ../nbs/40_metrics.ipynb #4f4b6293
+# %% ../nbs/40_metrics.ipynb #8407515e
 import json, math, os
 from pathlib import Path
 from .core import atomic_write
 from .runs import RunDir
 
-# %% ../nbs/40_metrics.ipynb #9207aa8a
-TB_TAGS = {'loss': 'train/loss', 'lr': 'train/lr', 'grad_norm': 'train/grad_norm', 'dt_ms': 'train/dt_ms',
+# %% ../nbs/40_metrics.ipynb #f772698f
+TB_TAGS = {'loss': 'train/loss', 'train_accuracy': 'train/accuracy', 'lr': 'train/lr', 'grad_norm': 'train/grad_norm', 'dt_ms': 'train/dt_ms',
            'tokens_per_sec': 'train/tokens_per_sec', 'mfu': 'train/mfu', 'val_loss': 'eval/val_loss',
            'val_ppl': 'eval/val_ppl', 'accuracy': 'eval/accuracy', 'hellaswag': 'eval/hellaswag'}
 

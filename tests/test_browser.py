@@ -87,3 +87,15 @@ def test_run_monitor_renders_in_jupyterlab(lab):
     assert 'finished-run' in got['options'], got
     assert any(w > 300 and h > 200 for w, h in got['images']), got['images']
     assert 'finished' in got['text'] and '120/120' in got['text'], got['text'][:500]
+
+def test_checkpoint_comparer_renders_in_jupyterlab(lab):
+    from test_compare import train_two_runs
+    url, token, root = lab
+    train_two_runs(root)
+    notebook(root/'compare.ipynb', "from jojo_nb.compare import CheckpointComparer\n"
+                                   "CheckpointComparer('runs', ['a', 'b'], prompt='ROMEO:', max_new_tokens=24)")
+    got = run_notebook_in_browser(url, token, 'compare.ipynb', 'checkpoint_comparer.png', '.jp-OutputArea-output img')
+    assert {'a:latest', 'b:latest', 'a:step_0000015'} <= set(got['options']), got['options']
+    assert any(w > 400 and h > 100 for w, h in got['images']), got['images']  # the weight-change heatmap
+    for expected in ('config diff', 'optim.lr', 'loss on one fixed batch', 'generations', 'ROMEO:'):
+        assert expected in got['text'], (expected, got['text'][:800])
