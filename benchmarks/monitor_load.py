@@ -15,7 +15,7 @@ def main():
     ml = MetricsLogger(rd, tensorboard=True)
     t0 = time.perf_counter()
     for s in range(1, a.steps + 1):
-        ml.log(dict(step=s, tokens=s * 524288, epoch=s / 1e4, loss=3 + math.exp(-s / 1e4), lr=6e-4, grad_norm=0.5,
+        ml.log(dict(step=s, tokens=s * 524288, epoch=s / 1e4, loss=3 + math.exp(-s / 1e4), train_accuracy=0.3, lr=6e-4, grad_norm=0.5,
                     dt_ms=100.0, tokens_per_sec=5e6, mfu=0.4))
         if s % 250 == 0: ml.log(dict(step=s, val_loss=3.1, val_ppl=22.2, accuracy=0.4))
     ml.close()
