@@ -11,14 +11,14 @@ __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkp
            'load_for_resume', 'check_compatible', 'find_checkpoints', 'checkpoints_table', 'verify_all', 'prune',
            'cmd_checkpoints', 'resolve_checkpoint', 'load_model', 'cmd_export']
 
-# %% ../nbs/30_checkpoint.ipynb #d7394fbc
-import hashlib, json, os, random, shutil, sys, threading, time
+# %% ../nbs/30_checkpoint.ipynb #894d29b9
+import json, os, random, shutil, sys, threading, time
 from pathlib import Path
 import numpy as np
-from .core import JojoError, atomic_write, write_json, sha256_file, fsync_dir, version_info
+from .core import JojoError, write_json, sha256_file, fsync_dir, version_info
 from .runs import RunDir, find_run
 
-# %% ../nbs/30_checkpoint.ipynb #6a22b927
+# %% ../nbs/30_checkpoint.ipynb #98243c07
 FORMAT_VERSION = 1
 
 class CheckpointError(JojoError):
@@ -60,7 +60,7 @@ def read_sidecar(path) -> dict|None:
     try: return json.loads(Checkpoints.sidecar(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError): return None
 
-# %% ../nbs/30_checkpoint.ipynb #10adf443
+# %% ../nbs/30_checkpoint.ipynb #7f9696ed
 def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
     import torch
@@ -80,7 +80,7 @@ def restore_rng(state:dict):
     if torch.cuda.is_available():
         for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
-# %% ../nbs/30_checkpoint.ipynb #629d9c1d
+# %% ../nbs/30_checkpoint.ipynb #ec402bb3
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
 
 def upgrade(state:dict, path='checkpoint') -> dict:
@@ -92,14 +92,13 @@ def upgrade(state:dict, path='checkpoint') -> dict:
     state['format_version'] = FORMAT_VERSION
     return state
 
-# %% ../nbs/30_checkpoint.ipynb #8fae626f
+# %% ../nbs/30_checkpoint.ipynb #8c5e811a
 _POOLS = {}
 def _pool(name):
     if name not in _POOLS:
         from concurrent.futures import ThreadPoolExecutor
         _POOLS[name] = ThreadPoolExecutor(1, thread_name_prefix=f'jojo-{name}')
     return _POOLS[name]
-def _hash_pool(): return _pool('sha256')
 
 def state_bytes(obj) -> int:
     "Bytes of the tensors in a nested state."
@@ -168,7 +167,7 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     "Atomically and durably write `state` to `path` and its sidecar (`info` + size + sha256); returns the sidecar."
     return serialize_checkpoint(path, state, info).commit()
 
-# %% ../nbs/30_checkpoint.ipynb #399e799c
+# %% ../nbs/30_checkpoint.ipynb #9e6d4447
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
@@ -179,7 +178,7 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
     if verify and side is not None:
         if path.stat().st_size != side.get('bytes'):
             raise CheckpointError(f"checkpoint {path} is truncated or changed: {path.stat().st_size} bytes, its sidecar says {side.get('bytes')}")
-        digest = _hash_pool().submit(sha256_file, path)  # hashed while it loads; nothing is used before the check
+        digest = _pool('sha256').submit(sha256_file, path)  # hashed while it loads; nothing is used before the check
     elif verify and not quiet:
         print(f"jojo: note: {path} has no sidecar; loading it unverified", file=sys.stderr)
     try: state = torch.load(path, map_location=map_location, weights_only=True)
@@ -191,7 +190,7 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
     if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
     return upgrade(state, path)
 
-# %% ../nbs/30_checkpoint.ipynb #42b08a0d
+# %% ../nbs/30_checkpoint.ipynb #446f5497
 def _to_cpu(obj, reuse:dict|None=None, key=()):
     "A copy of `obj` with every tensor in CPU memory; `reuse` keeps the buffers of the last copy (no new allocation)."
     import torch
@@ -231,7 +230,7 @@ class CheckpointManager:
     "Writes a run's checkpoints as `CheckpointConfig` says: latest + backup, rolling, epoch and best."
     def __init__(self, folder, keep:int=10, async_save:bool=False, keep_epochs:bool=True, keep_best:bool=True):
         self.ck, self.keep, self.async_save, self.keep_epochs, self.keep_best = Checkpoints(folder), keep, async_save, keep_epochs, keep_best
-        self._thread, self._error, self.last_stall, self._buffers, self._committing = None, None, 0.0, {}, False
+        self._thread, self._error, self.last_stall, self._buffers = None, None, 0.0, {}
         best = read_sidecar(self.ck.best) if self.ck.best.exists() else None
         self.best_val = best.get('val_loss') if best else None
         for stale in [*self.ck.folder.glob('.*.tmp'), *self.ck.folder.glob('.latest.new.*')]:
@@ -248,7 +247,6 @@ class CheckpointManager:
         else:
             pending = serialize_checkpoint(self.ck.folder/'.latest.new.pt', state, info)
             self._background(self._commit, pending, info, epoch_end)
-            self._committing = True
         self.last_stall = time.perf_counter() - t0
         return self.last_stall
 
@@ -287,11 +285,10 @@ class CheckpointManager:
     def settle(self):
         """Wait for a plain save's commit (not for an async write). The trainer calls it after the step that follows
         a save: the commit overlaps that step, and a run killed later never loses more than one interval of work."""
-        if self._committing: self.wait()
+        if not self.async_save: self.wait()
 
     def wait(self):
         "Wait for a background save; raise its error, if it had one."
-        self._committing = False
         if self._thread is not None: self._thread.join(); self._thread = None
         if self._error is not None:
             e, self._error = self._error, None
@@ -304,7 +301,7 @@ class CheckpointManager:
         write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
         return path
 
-# %% ../nbs/30_checkpoint.ipynb #a00cd2e3
+# %% ../nbs/30_checkpoint.ipynb #051f4df2
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
     if which in ('auto', 'latest'):
@@ -336,7 +333,7 @@ def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_lo
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
-# %% ../nbs/30_checkpoint.ipynb #524b428d
+# %% ../nbs/30_checkpoint.ipynb #cbd29b30
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
              'qk_norm', 'mlp', 'tie_embeddings')
 
@@ -351,7 +348,7 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
                     + (' (different special tokens)' if tok.get('name') == tokenizer_identity.get('name') else ''))
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
-# %% ../nbs/30_checkpoint.ipynb #4bee4093
+# %% ../nbs/30_checkpoint.ipynb #c62443f7
 def find_checkpoints(target:str|None, runs_dir='runs') -> Checkpoints|Path:
     "A run's `Checkpoints` from a run name, run directory or checkpoints folder; or a checkpoint file."
     if target is None:
@@ -418,7 +415,7 @@ def cmd_checkpoints(args, extra=()) -> int:
     for p in prune(target, keep): print(f"deleted {p}")
     return 0
 
-# %% ../nbs/30_checkpoint.ipynb #2be8a692
+# %% ../nbs/30_checkpoint.ipynb #fed8257a
 def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -> Path:
     "The checkpoint file that `--checkpoint spec` (and `--run run`) name; the newest run's latest by default."
     p = Path(spec) if spec else None

@@ -10,7 +10,7 @@ __all__ = ['TABLE_COLUMNS', 'resolve_spec', 'label', 'list_checkpoints', 'Compar
            'html_table', 'loss_colour', 'generation_html', 'generations_html', 'config_diff_html', 'heatmap_png',
            'generation_text', 'report', 'cmd_compare', 'CheckpointComparer']
 
-# %% ../nbs/85_compare.ipynb #9e6f3a13
+# %% ../nbs/85_compare.ipynb #3cfef256
 import contextlib, difflib, html, io, math, os, sys, time
 from pathlib import Path
 import numpy as np
@@ -21,8 +21,9 @@ from .config import flatten, to_dict
 from .runs import list_runs
 from .checkpoint import Checkpoints, read_sidecar, resolve_checkpoint, load_model
 from .tokenizer import Tokenizer, check_identity
+from .model import token_hits
 
-# %% ../nbs/85_compare.ipynb #c7a348e3
+# %% ../nbs/85_compare.ipynb #e2783654
 def resolve_spec(spec:str, runs_dir='runs') -> Path:
     "The checkpoint file that `spec` names: a path, a run (its latest), or `RUN:WHICH`."
     p = Path(spec)
@@ -52,7 +53,7 @@ def list_checkpoints(runs_dir='runs') -> dict:
             out[label(p)] = p
     return out
 
-# %% ../nbs/85_compare.ipynb #36db086c
+# %% ../nbs/85_compare.ipynb #598b68b0
 def _key(path) -> tuple:
     st = Path(path).stat()
     return (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
@@ -94,7 +95,7 @@ class Comparison:
                         params=sum(p.numel() for p in model.parameters()))
         return self.cached('load', path, (), compute)
 
-# %% ../nbs/85_compare.ipynb #3bbda6c3
+# %% ../nbs/85_compare.ipynb #98bcc2b9
 def _best(m, k):
     v = m.get(k)
     return (None, None) if not v else (v[0], v[1])
@@ -121,7 +122,7 @@ def config_diff(self:Comparison) -> dict:
 
 Comparison.table, Comparison.config_diff = table, config_diff
 
-# %% ../nbs/85_compare.ipynb #01dd83eb
+# %% ../nbs/85_compare.ipynb #ed10cdfe
 def _data_for(self:Comparison, data=None) -> Path:
     from jojo_nb.data import prepare
     info = self.load(self.paths[0])
@@ -153,16 +154,15 @@ def batch_loss(self:Comparison, data=None, batches:int=2, batch_size:int=8) -> l
         if batch is None: batch = self.fixed_batch(data, batches, batch_size)
         x, y = (t.to(self.device) for t in batch)
         logits, loss = self.load(p)['model'](x, y)
-        valid = y >= 0
-        acc = ((logits.argmax(-1) == y) & valid).sum().item() / max(valid.sum().item(), 1)
-        return dict(loss=loss.item(), ppl=math.exp(min(loss.item(), 50)), accuracy=acc, tokens=int(valid.sum()))
+        right, counted = token_hits(logits, y)
+        return dict(loss=loss.item(), ppl=math.exp(min(loss.item(), 50)), accuracy=(right / counted.clamp(min=1)).item(), tokens=int(counted))
     block = min(self.load(p)['cfg'].model.block_size for p in self.paths)  # the batch depends on the first path and this
     args = (str(data), batches, batch_size, _key(self.paths[0]), block)
     return [self.cached('batch_loss', p, args, lambda p=p: compute(p)) for p in self.paths]
 
 Comparison._data_for, Comparison.fixed_batch, Comparison.batch_loss = _data_for, fixed_batch, batch_loss
 
-# %% ../nbs/85_compare.ipynb #82c84ebb
+# %% ../nbs/85_compare.ipynb #470f99f1
 def first_divergence(a:list, b:list) -> int|None:
     "The first index where token lists `a` and `b` differ (None when they are equal)."
     for i, (s, t) in enumerate(zip(a, b)):
@@ -173,7 +173,7 @@ def token_diff(a:list, b:list) -> list[tuple]:
     "Edits turning `a` into `b`: `(op, a_start, a_end, b_start, b_end)` with op equal/replace/insert/delete."
     return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
 
-# %% ../nbs/85_compare.ipynb #df6b4c09
+# %% ../nbs/85_compare.ipynb #44405a82
 @torch.no_grad()
 def token_losses(model, ids:list[int], start:int) -> list[float]:
     "The loss (`-log p`) `model` gives each token of `ids` from position `start` on, in windows of its context."
@@ -208,7 +208,7 @@ def generations(self:Comparison, prompt:str, seed:int=1337, max_new_tokens:int=4
 
 Comparison.generations = generations
 
-# %% ../nbs/85_compare.ipynb #8c8fe642
+# %% ../nbs/85_compare.ipynb #9697d5a0
 def _module_of(name:str) -> tuple[str, str]:
     "`(row, column)` of a parameter name: the block index and the module, or 'other' and the name."
     parts = name.split('.')
@@ -251,7 +251,7 @@ def weight_change(self:Comparison, a:int=0, b:int=1) -> dict:
 
 Comparison.weight_change = weight_change
 
-# %% ../nbs/85_compare.ipynb #7de02bca
+# %% ../nbs/85_compare.ipynb #065d5b93
 def _fmt(v, spec='.4f'):
     if v is None or (isinstance(v, float) and math.isnan(v)): return '-'
     return format(v, spec) if isinstance(v, float) else str(v)
@@ -329,7 +329,7 @@ def heatmap_png(wc:dict) -> bytes:
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90); plt.close(fig)
     return buf.getvalue()
 
-# %% ../nbs/85_compare.ipynb #78f7893c
+# %% ../nbs/85_compare.ipynb #7011835c
 def generation_text(g:dict, colour:bool=False) -> str:
     "A generation as text, the part from its first divergence in `⟦…⟧` (and in colour when `colour`)."
     text = ''.join(g['pieces'])
@@ -377,7 +377,7 @@ def cmd_compare(args, extra=()) -> int:
            colour=sys.stdout.isatty() and not os.environ.get('NO_COLOR'))
     return 0
 
-# %% ../nbs/85_compare.ipynb #ad70515a
+# %% ../nbs/85_compare.ipynb #4ca99a3d
 class CheckpointComparer:
     "A notebook widget comparing the checkpoints selected from the runs in `runs_dir`."
     def __init__(self, runs_dir='runs', # folder of runs

@@ -7,15 +7,16 @@ Docs: https://jojo-nb.github.io/jojo_nb/evaluate.html.md"""
 # %% auto #0
 __all__ = ['HELLASWAG_URL', 'hellaswag_file', 'hellaswag_items', 'score_endings', 'hellaswag', 'val_loss', 'cmd_eval']
 
-# %% ../nbs/75_evaluate.ipynb #b6081d21
+# %% ../nbs/75_evaluate.ipynb #6753cbad
 import json, math, sys
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .core import JojoError, data_dir
 from .tokenizer import Tokenizer
+from .model import token_hits
 
-# %% ../nbs/75_evaluate.ipynb #561e6c73
+# %% ../nbs/75_evaluate.ipynb #01ca1283
 HELLASWAG_URL = 'https://raw.githubusercontent.com/rowanz/hellaswag/master/data/hellaswag_val.jsonl'
 
 def hellaswag_file(path:str|None=None) -> Path:
@@ -51,7 +52,7 @@ def hellaswag_items(path, limit:int|None=None) -> list[dict]:
             if limit and len(items) >= limit: break
     return items
 
-# %% ../nbs/75_evaluate.ipynb #c55dd535
+# %% ../nbs/75_evaluate.ipynb #bf5e99df
 @torch.no_grad()
 def score_endings(model, tok:Tokenizer, item:dict, device='cpu') -> tuple[list[float], list[float]]:
     "Sum and mean log-probability of each ending's tokens after the context."
@@ -88,7 +89,7 @@ def hellaswag(model, tok:Tokenizer, items:list[dict], device='cpu', rank:int=0, 
     n = max(counts[2].item(), 1)
     return dict(acc=counts[0].item() / n, acc_norm=counts[1].item() / n, n=int(counts[2].item()))
 
-# %% ../nbs/75_evaluate.ipynb #1c2ddae9
+# %% ../nbs/75_evaluate.ipynb #ffb13be4
 @torch.no_grad()
 def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|None=None, device='cpu') -> dict:
     "Mean validation loss, perplexity and accuracy of `model` on a prepared dataset's `val` split."
@@ -99,8 +100,8 @@ def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|
     for _ in range(n):
         x, y = loader.next_batch()
         logits, loss = model(x.to(device), y.to(device))
-        tot += loss.item(); mask = y >= 0
-        acc += ((logits.argmax(-1).cpu() == y) & mask).sum().item() / max(mask.sum().item(), 1)
+        right, counted = token_hits(logits, y.to(device))
+        tot += loss.item(); acc += (right / counted.clamp(min=1)).item()
     return dict(val_loss=tot / n, val_ppl=math.exp(min(tot / n, 50)), accuracy=acc / n, batches=n)
 
 def cmd_eval(args, extra=()) -> int:

@@ -6,11 +6,11 @@ Docs: https://jojo-nb.github.io/jojo_nb/model.html.md"""
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'PEAK_BF16_TFLOPS', 'padded_vocab', 'make_dropout', 'make_norm', 'rotary_tables', 'apply_rotary',
-           'CausalSelfAttention', 'MLP', 'Block', 'KVCache', 'GPT', 'param_counts', 'flops_per_token', 'peak_tflops',
-           'mfu', 'clean_state_dict', 'unwrap', 'sample_next', 'generate_steps', 'generate', 'stream', 'Optimizers',
-           'param_groups', 'make_optimizer']
+           'CausalSelfAttention', 'MLP', 'Block', 'KVCache', 'GPT', 'token_hits', 'param_counts', 'flops_per_token',
+           'peak_tflops', 'mfu', 'clean_state_dict', 'unwrap', 'sample_next', 'generate_steps', 'generate', 'stream',
+           'Optimizers', 'param_groups', 'make_optimizer']
 
-# %% ../nbs/20_model.ipynb #549680e5
+# %% ../nbs/20_model.ipynb #5402fe9e
 import math
 from typing import Iterator
 import torch
@@ -19,12 +19,12 @@ import torch.nn.functional as F
 from .core import JojoError
 from .config import ModelConfig, OptimConfig
 
-# %% ../nbs/20_model.ipynb #ee2bcebc
+# %% ../nbs/20_model.ipynb #12d9454c
 def padded_vocab(vocab_size:int, multiple:int=64) -> int:
     "`vocab_size` rounded up to a multiple of `multiple`."
     return (vocab_size + multiple - 1) // multiple * multiple
 
-# %% ../nbs/20_model.ipynb #eb821248
+# %% ../nbs/20_model.ipynb #9cb88edb
 def make_dropout(p:float) -> nn.Module:
     "Dropout, or nothing at all when `p` is 0 (pre-training): not even a call in the forward pass."
     return nn.Dropout(p) if p > 0 else nn.Identity()
@@ -35,7 +35,7 @@ def make_norm(cfg:ModelConfig, dim:int|None=None) -> nn.Module:
     if cfg.norm == 'rmsnorm': return nn.RMSNorm(dim, eps=1e-6)
     return nn.LayerNorm(dim, eps=1e-5, bias=cfg.bias)
 
-# %% ../nbs/20_model.ipynb #161075a7
+# %% ../nbs/20_model.ipynb #e401db8c
 def rotary_tables(head_dim:int, max_len:int, theta:float=10000.0):
     "Cosine and sine tables, each `(max_len, head_dim // 2)`."
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
@@ -47,7 +47,7 @@ def apply_rotary(x, cos, sin):
     x1, x2 = x.chunk(2, dim=-1)
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).type_as(x)
 
-# %% ../nbs/20_model.ipynb #78786f1d
+# %% ../nbs/20_model.ipynb #6001f530
 class CausalSelfAttention(nn.Module):
     "Multi-head causal self-attention with a fused QKV projection."
     def __init__(self, cfg:ModelConfig):
@@ -70,7 +70,7 @@ class CausalSelfAttention(nn.Module):
                                            dropout_p=self.dropout if self.training else 0.0)
         return self.resid_dropout(self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C)))
 
-# %% ../nbs/20_model.ipynb #4bf0b9d4
+# %% ../nbs/20_model.ipynb #d660c622
 class MLP(nn.Module):
     "Position-wise feed-forward layer, 4x wide."
     def __init__(self, cfg:ModelConfig):
@@ -96,7 +96,7 @@ class Block(nn.Module):
         x = x + self.attn(self.ln_1(x), rotary, cache, layer, mask)
         return x + self.mlp(self.ln_2(x))
 
-# %% ../nbs/20_model.ipynb #e81825f7
+# %% ../nbs/20_model.ipynb #9bffe2f9
 class KVCache:
     "Keys and values of past positions for every layer, for a batch of sequences."
     def __init__(self, n_layer, batch, n_head, head_dim, max_len, device, dtype):
@@ -124,7 +124,7 @@ class KVCache:
         mask = (valid[:, None, :] & (k_idx <= q_idx)) | (k_idx == q_idx)
         return pos, mask[:, None]
 
-# %% ../nbs/20_model.ipynb #4b50dfa9
+# %% ../nbs/20_model.ipynb #b29d473d
 class GPT(nn.Module):
     "A GPT language model: GPT-2 by default, with the modern options of `ModelConfig`."
     def __init__(self, cfg:ModelConfig):
@@ -159,7 +159,7 @@ class GPT(nn.Module):
             nn.init.normal_(module.weight, mean=0.0, std=self.cfg.init_std)
             if getattr(module, 'bias', None) is not None: nn.init.zeros_(module.bias)
 
-# %% ../nbs/20_model.ipynb #519e32dd
+# %% ../nbs/20_model.ipynb #0710368f
 IGNORE_INDEX = -100
 
 def _forward(self:GPT, idx, targets=None, cache:KVCache|None=None, valid=None):
@@ -190,7 +190,14 @@ def _forward(self:GPT, idx, targets=None, cache:KVCache|None=None, valid=None):
 
 GPT.forward = _forward
 
-# %% ../nbs/20_model.ipynb #3faf9442
+# %% ../nbs/20_model.ipynb #1f86c84f
+def token_hits(logits, targets):
+    "Next-token predictions that were right (the target has the highest logit) and the number counted (targets >= 0)."
+    valid = targets >= 0
+    right = logits.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1) >= logits.amax(-1)
+    return (right & valid).sum().float(), valid.sum().float()
+
+# %% ../nbs/20_model.ipynb #d013391b
 def param_counts(self:GPT) -> dict:
     "`total` parameters (a tied head once), `non_embedding` (without token and position tables), `flops` (the N of 6N)."
     total = sum(p.numel() for p in self.parameters())
@@ -207,7 +214,7 @@ def flops_per_token(self:GPT, seq_len:int|None=None) -> int:
 
 GPT.param_counts, GPT.flops_per_token = param_counts, flops_per_token
 
-# %% ../nbs/20_model.ipynb #42e7bd55
+# %% ../nbs/20_model.ipynb #4430951b
 PEAK_BF16_TFLOPS = {  # dense bf16 tensor-core peak of one device, by a substring of its name (first match wins)
     'GB200': 2500, 'B200': 2250, 'B100': 1750, 'H200': 989, 'H100 NVL': 835, 'H100 PCIe': 756, 'H100': 989,
     'H800': 989, 'H20': 148, 'GH200': 989, 'A100': 312, 'A800': 312, 'A40': 149.7, 'A30': 165, 'A10G': 70, 'A10': 125,
@@ -231,7 +238,7 @@ def mfu(flops_per_token:float, tokens_per_sec:float, device, world_size:int=1, p
         if peak is None: return None
     return flops_per_token * tokens_per_sec / (peak * 1e12 * world_size)
 
-# %% ../nbs/20_model.ipynb #822f9f74
+# %% ../nbs/20_model.ipynb #18a489b3
 def clean_state_dict(sd:dict) -> dict:
     "`sd` without the `_orig_mod.` (torch.compile) and `module.` (DDP/FSDP) prefixes."
     out = {}
@@ -250,7 +257,7 @@ def unwrap(model:nn.Module) -> nn.Module:
         elif hasattr(model, 'module') and isinstance(model.module, nn.Module): model = model.module
         else: return model
 
-# %% ../nbs/20_model.ipynb #1f8c2083
+# %% ../nbs/20_model.ipynb #c2f67d9f
 def sample_next(logits, generator=None, temperature:float=1.0, top_k:int=0, top_p:float=1.0,
                 repetition_penalty:float=1.0, seen=None):
     "Pick the next token `(B,)` from `logits` `(B, V)`; `seen` `(B, V)` marks tokens for the repetition penalty."
@@ -271,7 +278,7 @@ def sample_next(logits, generator=None, temperature:float=1.0, top_k:int=0, top_
     probs = logits.softmax(-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
-# %% ../nbs/20_model.ipynb #42d963c3
+# %% ../nbs/20_model.ipynb #d084a3f0
 @torch.no_grad()
 def generate_steps(self:GPT, prompts:list[list[int]], max_new_tokens:int=100, temperature:float=1.0, top_k:int=0,
                    top_p:float=1.0, repetition_penalty:float=1.0, seed:int|None=None, stop_tokens=(),
@@ -331,7 +338,7 @@ def generate_steps(self:GPT, prompts:list[list[int]], max_new_tokens:int=100, te
 
 GPT.generate_steps = generate_steps
 
-# %% ../nbs/20_model.ipynb #4dccd068
+# %% ../nbs/20_model.ipynb #3205bf14
 def generate(self:GPT, prompts:list[list[int]], max_new_tokens:int=100, **kw) -> list[list[int]]:
     "New tokens for each prompt (a batch of different lengths is fine); stops at `stop_tokens`."
     out = [[] for _ in prompts]
@@ -351,7 +358,7 @@ def stream(self:GPT, prompt:list[int], max_new_tokens:int=100, **kw) -> Iterator
 
 GPT.generate, GPT.stream = generate, stream
 
-# %% ../nbs/20_model.ipynb #5f192fe4
+# %% ../nbs/20_model.ipynb #5f6d0694
 class Optimizers(torch.optim.Optimizer):
     "Several optimizers stepped as one (Muon for matrices plus AdamW for the rest)."
     def __init__(self, optimizers:list):

@@ -8,7 +8,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/monitor.html.md"""
 __all__ = ['SERIES', 'PANELS', 'VAL_OF', 'record_spans', 'scalar_columns', 'RunData', 'smooth', 'spikes', 'plot_panel',
            'has_data', 'plot_runs', 'write_plots', 'cmd_plot', 'RunMonitor', 'update', 'config_diff_html']
 
-# %% ../nbs/80_monitor.ipynb #2c4f7624
+# %% ../nbs/80_monitor.ipynb #b70a5a58
 import io, json, math, struct, time
 from pathlib import Path
 import numpy as np
@@ -16,7 +16,7 @@ from .core import JojoError
 from .runs import RunDir, list_runs, find_run
 from .config import config_diff
 
-# %% ../nbs/80_monitor.ipynb #369e2c09
+# %% ../nbs/80_monitor.ipynb #0a3890c8
 SERIES = ('loss', 'train_accuracy', 'lr', 'grad_norm', 'dt_ms', 'tokens_per_sec', 'mfu', 'val_loss', 'val_ppl', 'accuracy', 'hellaswag')
 _TAG_KEYS = {'train/loss': 'loss', 'train/accuracy': 'train_accuracy', 'train/lr': 'lr', 'train/grad_norm': 'grad_norm', 'train/dt_ms': 'dt_ms',
              'train/tokens_per_sec': 'tokens_per_sec', 'train/mfu': 'mfu', 'eval/val_loss': 'val_loss',
@@ -25,9 +25,12 @@ _TAG_KEYS = {'train/loss': 'loss', 'train/accuracy': 'train_accuracy', 'train/lr
 
 _EVAL_KEYS = {'val_loss', 'val_ppl', 'accuracy', 'hellaswag'}
 
-class _Merged(tuple):
-    "A column already in step order with one value per step."
-    merged = True
+def _one_per_step(steps, walls, values) -> tuple:
+    "The points in step order, keeping the last one written for a step that appears twice."
+    order = np.argsort(steps, kind='stable')[::-1]  # the last written first, so `unique` keeps it
+    _, first = np.unique(steps[order], return_index=True)
+    keep = order[first]
+    return steps[keep], walls[keep], values[keep]
 
 def _num(v):
     if v is None: return math.nan
@@ -185,30 +188,21 @@ class RunData:
             for tag, c in cols.items():
                 key = _TAG_KEYS.get(tag)
                 if key is None: continue
-                self._cols.setdefault(key, []).append(c)
+                self._cols[key] = _one_per_step(*(np.concatenate(x) for x in zip(self._column(key), c)))
                 new += len(c[0])
             self._tb_files[f] = start + end
         if new: self._tb_records = None
         return new
 
     def _column(self, key:str) -> tuple:
-        "`(steps, wall_times, values)` of one key from event files: in step order, the last value of a step kept."
-        parts = self._cols.get(key)
-        if not parts: return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-        if len(parts) > 1 or not getattr(parts[0], 'merged', False):
-            s, w, v = (np.concatenate(x) for x in zip(*parts))
-            order = np.argsort(s, kind='stable')[::-1]  # the last written first, so unique keeps it
-            _, first = np.unique(s[order], return_index=True)
-            keep = order[first]
-            parts[:] = [_Merged((s[keep], w[keep], v[keep]))]
-        return parts[0]
+        "`(steps, wall_times, values)` of one key from event files, in step order."
+        return self._cols.get(key) or (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
 
     def _purge(self, step:int):
         "A resumed run starts again at `step`: drop what earlier files had from there on (as TensorBoard does)."
-        for key in list(self._cols):
-            s, w, v = self._column(key)
+        for key, (s, w, v) in self._cols.items():
             m = s < step
-            self._cols[key] = [_Merged((s[m], w[m], v[m]))]
+            self._cols[key] = (s[m], w[m], v[m])
 
     def series(self, key:str, x:str='step') -> tuple[np.ndarray, np.ndarray]:
         "`(x, y)` arrays of the records that have `key`; `x` is 'step', 'tokens' or 'time' (seconds since the first record)."
@@ -254,7 +248,7 @@ class RunData:
             except json.JSONDecodeError: pass
         return out
 
-# %% ../nbs/80_monitor.ipynb #5b952501
+# %% ../nbs/80_monitor.ipynb #bfaa7f52
 def smooth(y:np.ndarray, weight:float) -> np.ndarray:
     "Debiased exponential moving average of `y` (NaN skipped); `weight` 0 returns `y`."
     if weight <= 0: return y.copy()
@@ -276,7 +270,7 @@ def spikes(y:np.ndarray, z:float=4.0, window:int=20) -> np.ndarray:
         if y[i] > med + z * 1.4826 * mad: idx.append(i)
     return np.array(idx, dtype=int)
 
-# %% ../nbs/80_monitor.ipynb #b15e3da6
+# %% ../nbs/80_monitor.ipynb #c11523ab
 PANELS = [('loss', 'loss (train, val dashed)'), ('lr', 'learning rate'), ('tokens_per_sec', 'tokens/s'),
           ('mfu', 'MFU'), ('grad_norm', 'gradient norm'), ('train_accuracy', 'next-token accuracy (train, val dashed)')]
 VAL_OF = {'loss': 'val_loss', 'train_accuracy': 'accuracy'}  # a panel's validation series, drawn dashed
@@ -347,7 +341,7 @@ def cmd_plot(args, extra=()) -> int:
     for f in write_plots(runs, args.out): print(f)
     return 0
 
-# %% ../nbs/80_monitor.ipynb #67b65dd5
+# %% ../nbs/80_monitor.ipynb #d28f462f
 class RunMonitor:
     "A notebook dashboard of the runs in `runs_dir`: charts, status, samples, config diff; live refresh."
     def __init__(self, runs_dir='runs', # folder of runs
@@ -380,7 +374,7 @@ class RunMonitor:
         from IPython.display import display
         display(self.widget)
 
-# %% ../nbs/80_monitor.ipynb #79f05129
+# %% ../nbs/80_monitor.ipynb #1d759eba
 _TD = '<td style="padding:0 8px">{}</td>'
 def _rows(items): return ''.join('<tr>' + ''.join(_TD.format(c) for c in r) + '</tr>' for r in items)
 
