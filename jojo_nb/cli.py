@@ -8,14 +8,14 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 __all__ = ['COMMANDS', 'CHAPTER_COMMANDS', 'add_config_args', 'config_from_args', 'build_parser', 'cmd_config', 'version_text',
            'resumed_run_name', 'cmd_train', 'cmd_prepare', 'main']
 
-# %% ../nbs/90_cli.ipynb #5401d799
+# %% ../nbs/90_cli.ipynb #19277b72
 import argparse, json, sys, traceback
 from pathlib import Path
 from .core import JojoError, version_info
 from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, to_dict, preset_diff,
                             save_config, parse_overrides)
 
-# %% ../nbs/90_cli.ipynb #edd8174c
+# %% ../nbs/90_cli.ipynb #a8af0f08
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose usage errors become `JojoError` (one line, exit 2) instead of a usage dump."
     def error(self, message): raise JojoError(f"{self.prog}: {message}; see `{self.prog} --help`")
@@ -40,7 +40,7 @@ def config_from_args(args, extra:list[str]=(), world_size:int=1):
     overrides.update(parse_overrides(list(extra)))  # unknown `--a.b V` left over by argparse: did-you-mean errors
     return load_config(args.config, args.preset, overrides, world_size=world_size)
 
-# %% ../nbs/90_cli.ipynb #c2eeedb4
+# %% ../nbs/90_cli.ipynb #966a5355
 def _ckpt_args(p):
     p.add_argument('--checkpoint', metavar='C', help='latest, best, a checkpoint name, or a path to a checkpoint')
     p.add_argument('--run', metavar='R', help='a run name (in --runs-dir) or a run directory')
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(t)
 
     pr = cmd('prepare', 'tokenize text, JSONL or chat data into token shards')
-    pr.add_argument('sources', nargs='+', metavar='SOURCE', help='files, folders, globs or a named dataset (tinyshakespeare, ...)')
+    pr.add_argument('sources', nargs='+', metavar='SOURCE', help='files, folders, globs or a named dataset (tinyshakespeare, fineweb-edu[:N], tinystories[:N])')
     pr.add_argument('--out', metavar='DIR', help='output folder (default: in the cache dir)')
     pr.add_argument('--tokenizer', default='gpt2', help='gpt2, cl100k_base, any tiktoken name, or bytes')
     pr.add_argument('--format', default='text', choices=['text', 'jsonl', 'chat'], help='how to read the sources')
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(cf)
     return p
 
-# %% ../nbs/90_cli.ipynb #162075bd
+# %% ../nbs/90_cli.ipynb #0c66629d
 def cmd_config(args, extra):
     "`jojo config show|save|validate`: print, write or only check the resolved config."
     cfg = config_from_args(args, extra, world_size=args.nproc)
@@ -195,7 +195,7 @@ def _handler(name):
         return getattr(importlib.import_module(module), func)
     raise JojoError(f"unknown command {name!r}; see `jojo --help`")
 
-# %% ../nbs/90_cli.ipynb #8bf77256
+# %% ../nbs/90_cli.ipynb #6f258574
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `jojo` command; returns the exit code (2 for user mistakes)."
     argv = list(sys.argv[1:] if argv is None else argv)

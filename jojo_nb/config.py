@@ -11,18 +11,18 @@ __all__ = ['SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'CHOICES', 'POSITIVE', 'NON_
            'resolve_layers', 'parse_overrides', 'load_config', 'get_key', 'validate_config', 'config_diff',
            'preset_diff', 'save_config', 'config_from_json']
 
-# %% ../nbs/01_config.ipynb #78d4b5cf
+# %% ../nbs/01_config.ipynb #183c5ba7
 import copy, dataclasses, difflib, functools, json, types, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from fastcore.docments import docments
 from .core import JojoError, write_json
 
-# %% ../nbs/01_config.ipynb #d19ffc51
+# %% ../nbs/01_config.ipynb #276bb8a0
 class ConfigError(JojoError):
     "A configuration mistake: one line that names the key, the value and the fix."
 
-# %% ../nbs/01_config.ipynb #fe5e0d28
+# %% ../nbs/01_config.ipynb #8949026c
 @dataclass
 class ModelConfig:
     "Shape and options of the GPT model."
@@ -44,7 +44,7 @@ class ModelConfig:
     zero_init_proj: bool = False  # start the residual output projections at zero
     logit_softcap: float = 0.0  # cap logits smoothly at +-c with c*tanh(x/c); 0 is off
 
-# %% ../nbs/01_config.ipynb #8b7f7e42
+# %% ../nbs/01_config.ipynb #42fd592e
 @dataclass
 class DataConfig:
     "Where the tokens come from and how they are split."
@@ -55,8 +55,9 @@ class DataConfig:
     val_fraction: float = 0.05  # share of the data held out for validation
     split: str = 'documents'  # 'documents' (a seeded random subset of documents) or 'tail' (the last part, as nanoGPT)
     seed: int = 1337  # seed of the validation split
+    chat_rows: str = 'pack'  # chat batches: 'pack' whole conversations into each row, or 'pad' one conversation per row
 
-# %% ../nbs/01_config.ipynb #58f5a79c
+# %% ../nbs/01_config.ipynb #ac89ab42
 @dataclass
 class OptimConfig:
     "The optimizer and its learning-rate schedule."
@@ -75,7 +76,7 @@ class OptimConfig:
     warmup_steps: int = 715  # steps of linear warmup from 0 to lr
     decay_fraction: float = 0.2  # with 'wsd': the share of the run spent decaying to min_lr
 
-# %% ../nbs/01_config.ipynb #5a8e35c4
+# %% ../nbs/01_config.ipynb #279c69b1
 @dataclass
 class TrainConfig:
     "The training loop: length, batch, precision and devices."
@@ -95,7 +96,7 @@ class TrainConfig:
     log_interval: int = 1  # write a metrics record every this many steps
     peak_tflops: float = 0.0  # dense bf16 peak TFLOP/s of one device, for MFU on devices missing from the table; 0 looks it up
 
-# %% ../nbs/01_config.ipynb #77dfef32
+# %% ../nbs/01_config.ipynb #9eacf70b
 @dataclass
 class CheckpointConfig:
     "When and how checkpoints are written."
@@ -106,7 +107,7 @@ class CheckpointConfig:
     async_save: bool = False  # copy to CPU and write in a background thread (the step stalls only for the copy)
     verify: bool = True  # check the sha256 of a checkpoint before loading it
 
-# %% ../nbs/01_config.ipynb #67b75ef0
+# %% ../nbs/01_config.ipynb #b665324b
 @dataclass
 class LogConfig:
     "What a run writes besides checkpoints."
@@ -114,7 +115,7 @@ class LogConfig:
     histogram_interval: int = 0  # steps between parameter and gradient histograms; 0 is off
     console: bool = True  # the live progress line on rank 0
 
-# %% ../nbs/01_config.ipynb #d6b53224
+# %% ../nbs/01_config.ipynb #9d1c7bf9
 @dataclass
 class EvalConfig:
     "Evaluation during training."
@@ -127,7 +128,7 @@ class EvalConfig:
     hellaswag: bool = False  # also score HellaSwag at each evaluation
     hellaswag_limit: int = 0  # HellaSwag items per evaluation; 0 is all
 
-# %% ../nbs/01_config.ipynb #11f3d184
+# %% ../nbs/01_config.ipynb #6573e300
 @dataclass
 class FP8Config:
     "Optional FP8 training on GPUs that have it."
@@ -137,7 +138,7 @@ class FP8Config:
     required: bool = False  # stop when FP8 cannot run, instead of continuing in bf16
     keep_head_bf16: bool = True  # keep the output head and embeddings in bf16
 
-# %% ../nbs/01_config.ipynb #e8721344
+# %% ../nbs/01_config.ipynb #49dc6ba8
 @dataclass
 class RunConfig:
     "Everything a training run needs: the sections above plus where it came from."
@@ -151,7 +152,7 @@ class RunConfig:
     fp8: FP8Config = field(default_factory=FP8Config)  # FP8
     preset: str = ''  # the preset at the root of the `extends` chain (filled in when loading)
 
-# %% ../nbs/01_config.ipynb #a78aa761
+# %% ../nbs/01_config.ipynb #6a83e49d
 SECTIONS = {f.name: f.default_factory for f in fields(RunConfig) if f.default_factory is not dataclasses.MISSING}
 
 @dataclass
@@ -178,7 +179,7 @@ def config_fields() -> dict[str, FieldInfo]:
         if name not in SECTIONS: res[name] = FieldInfo(name, typ, default, doc)
     return res
 
-# %% ../nbs/01_config.ipynb #ee34fc63
+# %% ../nbs/01_config.ipynb #766bafec
 _TRUE, _FALSE = ('true', 'yes', 'on', '1'), ('false', 'no', 'off', '0')
 
 def _type_name(t): return getattr(t, '__name__', str(t)) if typing.get_origin(t) is None else str(t)
@@ -219,7 +220,7 @@ def coerce(key:str, value, typ, from_text=False):
         bad("; give a string")
     raise TypeError(f"unsupported config type {typ} for {key}")
 
-# %% ../nbs/01_config.ipynb #fce1ed7c
+# %% ../nbs/01_config.ipynb #68f22322
 def check_key(key:str, where:str=''):
     "Raise `ConfigError` for an unknown dotted `key`, with a did-you-mean suggestion; `where` names its source."
     known = config_fields()
@@ -231,7 +232,7 @@ def check_key(key:str, where:str=''):
     hint = f"; did you mean {close[0]}?" if close else "; see `jojo train --help` for the keys"
     raise ConfigError(f"{where}unknown config key {key}{hint}")
 
-# %% ../nbs/01_config.ipynb #7bc7c01a
+# %% ../nbs/01_config.ipynb #40d6c6f2
 def to_dict(cfg:RunConfig) -> dict:
     "The nested dictionary of `cfg`, as written to `config.json`."
     return asdict(cfg)
@@ -256,7 +257,7 @@ def from_dict(d:dict, where:str='', from_text=False) -> RunConfig:
         setattr(obj, name, val)
     return cfg
 
-# %% ../nbs/01_config.ipynb #4ca8f7b1
+# %% ../nbs/01_config.ipynb #07c02307
 PRESETS = {
     'tiny-cpu': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 128, 'dropout': 0.0},
@@ -300,7 +301,7 @@ PRESETS = {
 }
 DEFAULT_PRESET = 'tiny-cpu'
 
-# %% ../nbs/01_config.ipynb #7f23e984
+# %% ../nbs/01_config.ipynb #bbeefc44
 def _merge(base:dict, over:dict) -> dict:
     "Deep-merge `over` into a copy of `base`."
     out = copy.deepcopy(base)
@@ -341,7 +342,7 @@ def resolve_layers(source:str, base_dir:Path|None=None, _chain=()) -> tuple[str,
     root, layers = resolve_layers(parent, base_dir, (*_chain, key))
     return root, [*layers, (where, d)]
 
-# %% ../nbs/01_config.ipynb #c24cc629
+# %% ../nbs/01_config.ipynb #172f2fc1
 def parse_overrides(args:list[str]) -> dict:
     "Dotted `--a.b V` / `--a.b=V` pairs from the command line -> `{'a.b': 'V'}` (text, converted later)."
     out, i = {}, 0
@@ -381,10 +382,10 @@ def load_config(config:str|None=None, # a JSON config file (or a preset name)
     if validate: validate_config(cfg, world_size)
     return cfg
 
-# %% ../nbs/01_config.ipynb #65776099
+# %% ../nbs/01_config.ipynb #f20c88f6
 CHOICES = {
     'model.norm': ('layernorm', 'rmsnorm'), 'model.mlp': ('gelu', 'relu2'),
-    'data.format': ('text', 'jsonl', 'chat'), 'data.split': ('documents', 'tail'),
+    'data.format': ('text', 'jsonl', 'chat'), 'data.split': ('documents', 'tail'), 'data.chat_rows': ('pack', 'pad'),
     'optim.name': ('adamw', 'muon'), 'optim.schedule': ('cosine', 'wsd', 'constant'),
     'train.dtype': ('auto', 'bfloat16', 'float16', 'float32'), 'train.compile': ('auto', 'true', 'false'),
     'train.strategy': ('ddp', 'fsdp'), 'train.nan_policy': ('skip', 'stop'),
@@ -445,7 +446,7 @@ def validate_config(cfg:RunConfig, world_size:int=1):
     if t.strategy == 'fsdp': fail("train.strategy='fsdp' is not available in this version of jojo_nb; use ddp")
     return cfg
 
-# %% ../nbs/01_config.ipynb #164e82aa
+# %% ../nbs/01_config.ipynb #bde23791
 def config_diff(a:RunConfig|dict, b:RunConfig|dict) -> dict:
     "`{dotted key: (value in a, value in b)}` for every key whose value differs."
     fa = flatten(to_dict(a) if isinstance(a, RunConfig) else a)

@@ -9,7 +9,7 @@ __all__ = ['dist_env', 'pick_device', 'pick_dtype', 'lr_factor', 'Trainer', 'sta
            'should_stop', 'save_checkpoint', 'epoch_progress', 'fit', 'threading_main', 'summary', 'launch_torchrun',
            'child_pids', 'train_from_cli']
 
-# %% ../nbs/50_trainer.ipynb #da5a988d
+# %% ../nbs/50_trainer.ipynb #65399c0d
 import contextlib, json, math, os, shutil, signal, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +25,7 @@ from .checkpoint import (CheckpointManager, Checkpoints, load_for_resume, load_c
                                 capture_rng, restore_rng)
 from .metrics import MetricsLogger
 
-# %% ../nbs/50_trainer.ipynb #bcfaf3c6
+# %% ../nbs/50_trainer.ipynb #6acf30fc
 def dist_env() -> tuple[int, int, int]:
     "`(rank, local_rank, world_size)` from torchrun's environment (`(0, 0, 1)` alone)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
@@ -50,7 +50,7 @@ def pick_dtype(spec:str, device:torch.device) -> torch.dtype:
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/50_trainer.ipynb #049b9ee0
+# %% ../nbs/50_trainer.ipynb #27e465b4
 def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ratio:float=0.1, decay_fraction:float=0.2) -> float:
     "The multiplier of the base learning rate at optimizer step `step` (0-based)."
     if step < warmup: return (step + 1) / warmup
@@ -63,7 +63,7 @@ def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ra
     p = min(1.0, (step - warmup) / max(1, max_steps - 1 - warmup))
     return min_ratio + 0.5 * (1.0 - min_ratio) * (1.0 + math.cos(math.pi * p))
 
-# %% ../nbs/50_trainer.ipynb #f88fd653
+# %% ../nbs/50_trainer.ipynb #8a85deb2
 class Trainer:
     "Trains a GPT as a `RunConfig` says, in one process or under torchrun."
     def __init__(self, cfg:RunConfig, run_dir, resume:str|None=None, init_from:str|None=None, quiet:bool=False):
@@ -92,8 +92,9 @@ class Trainer:
         B, T = t.micro_batch_size, cfg.model.block_size
         self.grad_accum = max(1, t.total_batch_size // (B * T * self.world)) if t.total_batch_size else 1
         self.tokens_per_step = B * T * self.world * self.grad_accum
-        self.train_loader = TokenLoader(self.data_path, 'train', B, T, self.rank, self.world, t.seed, True, self.tokenizer)
-        self.val_loader = TokenLoader(self.data_path, 'val', B, T, self.rank, self.world, t.seed, False, self.tokenizer)
+        rows = cfg.data.chat_rows
+        self.train_loader = TokenLoader(self.data_path, 'train', B, T, self.rank, self.world, t.seed, True, self.tokenizer, rows)
+        self.val_loader = TokenLoader(self.data_path, 'val', B, T, self.rank, self.world, t.seed, False, self.tokenizer, rows)
         steps_per_epoch = max(1, self.train_loader.batches_per_epoch // self.grad_accum)
         self.max_steps = (t.max_steps or (math.ceil(t.epochs * steps_per_epoch) if t.epochs else
                           math.ceil(t.max_tokens / self.tokens_per_step)))
@@ -150,7 +151,7 @@ class Trainer:
         if c == 'true' or (c == 'auto' and self.device.type == 'cuda'): return torch.compile(self.model)
         return self.model
 
-# %% ../nbs/50_trainer.ipynb #de2d4765
+# %% ../nbs/50_trainer.ipynb #72b7ffd4
 def _gather(self:Trainer, obj):
     if not self.distributed: return [obj]
     out = [None] * self.world
@@ -197,7 +198,7 @@ def _init_from(self:Trainer, ckpt:str):
 
 Trainer._gather, Trainer.state, Trainer._resume, Trainer._init_from = _gather, state, _resume, _init_from
 
-# %% ../nbs/50_trainer.ipynb #6255f2c9
+# %% ../nbs/50_trainer.ipynb #ba844d62
 def train_step(self:Trainer) -> dict:
     "One optimizer step over `grad_accum` fresh micro-batches; returns its loss, next-token accuracy, grad norm and lr."
     model, opt, cfg = self.ddp, self.optimizer, self.cfg
@@ -242,7 +243,7 @@ def train_step(self:Trainer) -> dict:
 
 Trainer.train_step = train_step
 
-# %% ../nbs/50_trainer.ipynb #4e0fb0d8
+# %% ../nbs/50_trainer.ipynb #666890be
 @torch.no_grad()
 def evaluate(self:Trainer) -> dict:
     "Validation loss, perplexity and accuracy over `eval.iters` fixed batches, averaged over ranks."
@@ -277,7 +278,7 @@ def samples(self:Trainer) -> list[tuple[str, str]]:
 
 Trainer.evaluate, Trainer.samples = evaluate, samples
 
-# %% ../nbs/50_trainer.ipynb #228c5cb8
+# %% ../nbs/50_trainer.ipynb #45e0737a
 def _on_signal(self:Trainer, signum, frame):
     self._signals += 1
     if self._signals > 1 and signum == signal.SIGINT: raise KeyboardInterrupt
@@ -294,7 +295,7 @@ def should_stop(self:Trainer) -> bool:
 
 Trainer._on_signal, Trainer.should_stop = _on_signal, should_stop
 
-# %% ../nbs/50_trainer.ipynb #9fcabfb9
+# %% ../nbs/50_trainer.ipynb #825d9479
 def save_checkpoint(self:Trainer, train_loss:float|None, val_loss:float|None, epoch_end:bool=False) -> float:
     "Save a checkpoint of the current step; returns the training stall in seconds (rank 0)."
     st = self.state()
@@ -317,7 +318,7 @@ def _track(self:Trainer, name:str, value:float):
 
 Trainer.save_checkpoint, Trainer.epoch_progress, Trainer._track = save_checkpoint, epoch_progress, _track
 
-# %% ../nbs/50_trainer.ipynb #1ecbcf53
+# %% ../nbs/50_trainer.ipynb #61b94b2b
 def fit(self:Trainer) -> str:
     "Train to the end (or a stop); returns how the run ended: finished, interrupted or stopped."
     from tqdm.auto import tqdm
@@ -407,7 +408,7 @@ def threading_main() -> bool:
 
 Trainer.fit = fit
 
-# %% ../nbs/50_trainer.ipynb #d596274c
+# %% ../nbs/50_trainer.ipynb #7b7a5dfd
 def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
     "The box printed at the end of a run."
     m, secs = self.metrics, time.time() - self.t_start
@@ -425,7 +426,7 @@ def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
 
 Trainer.summary = summary
 
-# %% ../nbs/50_trainer.ipynb #82f18154
+# %% ../nbs/50_trainer.ipynb #a54e5d9d
 def launch_torchrun(nproc:int, argv:list[str], run_name:str) -> int:
     "Run `jojo train` with `argv` in `nproc` processes under torchrun on this machine; returns its exit code."
     argv = [a for i, a in enumerate(argv) if a != '--nproc' and not a.startswith('--nproc=') and (i == 0 or argv[i - 1] != '--nproc')]

@@ -58,6 +58,28 @@ def test_bad_inputs(tmp_path):
     for o in ('o1', 'o2', 'o3', 'o4'): assert not (tmp_path/o).exists()
     assert not [f for f in tmp_path.iterdir() if '.tmp-' in f.name]
 
+def test_hub_dataset_offline_names_the_file(tmp_path):
+    env = dict(JOJO_DATA_DIR=str(tmp_path/'data'), HF_HUB_OFFLINE='1')
+    want = tmp_path/'data'/'tinystories'/'default-train-first500.jsonl'
+    one_line_error(run_jojo('prepare', 'tinystories:500', '--out', tmp_path/'o', env=env), 'could not stream tinystories', f'at {want}')
+    assert not (tmp_path/'o').exists() and not list(want.parent.iterdir())
+    want.write_text(''.join(json.dumps({'text': f'Once upon a time there was a cat called {i}.'}) + '\n' for i in range(500)))
+    p = run_jojo('prepare', 'tinystories:500', '--out', tmp_path/'o', '--stats', env=env)  # a file placed by hand
+    assert p.returncode == 0 and 'documents        500' in p.stdout, p.stderr
+
+@needs_shared
+@pytest.mark.parametrize('rows', ['pack', 'pad'])
+def test_chat_sft_rows(rows, tmp_path):
+    "A short chat run on real conversations, packed or padded: it trains and its loss goes down."
+    p = run_jojo('train', '--data.dataset', SHARED/'chat'/'taskmaster4_coffee.jsonl', '--data.format', 'chat', '--data.chat_rows', rows,
+                 '--model.n_layer', '2', '--model.n_head', '2', '--model.n_embd', '64', '--model.block_size', '128',
+                 '--train.micro_batch_size', '8', '--train.max_steps', '30', '--eval.interval', '30', '--eval.iters', '2',
+                 '--log.tensorboard', 'false', '--run-name', rows, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    recs = [json.loads(l) for l in (tmp_path/'runs'/rows/'metrics.jsonl').read_text().splitlines()]
+    losses = [r['loss'] for r in recs if 'loss' in r]
+    assert losses[-1] < losses[0] - 1, losses
+
 def test_invalid_utf8_is_replaced_and_counted(tmp_path):
     src = tmp_path/'docs'; src.mkdir()
     (src/'a.txt').write_bytes(b'caf\xe9 ' * 50)
