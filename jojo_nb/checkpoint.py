@@ -8,17 +8,18 @@ Docs: https://jojo-nb.github.io/jojo_nb/checkpoint.html.md"""
 __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkpoints', 'read_sidecar', 'capture_rng',
            'restore_rng', 'upgrade', 'state_bytes', 'check_free_space', 'PendingCheckpoint', 'serialize_checkpoint',
            'write_checkpoint', 'load_checkpoint', 'torch_cuda_used', 'CheckpointManager', 'resume_candidates',
-           'load_for_resume', 'check_compatible', 'find_checkpoints', 'checkpoints_table', 'verify_all', 'prune',
-           'cmd_checkpoints', 'resolve_checkpoint', 'load_model', 'cmd_export']
+           'load_for_resume', 'safe_dcp_reader', 'save_sharded', 'verify_sharded', 'load_sharded', 'check_compatible',
+           'find_checkpoints', 'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'resolve_checkpoint',
+           'load_model', 'cmd_export']
 
-# %% ../nbs/30_checkpoint.ipynb #894d29b9
-import json, os, random, shutil, sys, threading, time
+# %% ../nbs/30_checkpoint.ipynb #9ff19eef
+import json, os, random, shutil, sys, threading, time, warnings
 from pathlib import Path
 import numpy as np
 from .core import JojoError, write_json, sha256_file, fsync_dir, version_info
 from .runs import RunDir, find_run
 
-# %% ../nbs/30_checkpoint.ipynb #98243c07
+# %% ../nbs/30_checkpoint.ipynb #d6d9cc33
 FORMAT_VERSION = 1
 
 class CheckpointError(JojoError):
@@ -39,13 +40,20 @@ class Checkpoints:
     def rolling(self, step:int): return self.folder/'rolling'/f'step_{step:07d}.pt'
     def epoch(self, n:int): return self.folder/'epoch'/f'epoch_{n:05d}.pt'
     def emergency(self, step:int): return self.folder/f'emergency_step_{step:07d}.pt'
+    def sharded(self, step:int): return self.folder/'sharded'/f'step_{step:07d}'
+    @property
+    def sharded_best(self): return self.folder/'sharded'/'best'
+    def sharded_dirs(self) -> list[Path]:
+        "Complete sharded (FSDP) checkpoints, oldest first: a folder counts once its sidecar is written."
+        return sorted(p for p in (self.folder/'sharded').glob('step_*') if p.is_dir() and self.sidecar(p).exists())
     @staticmethod
     def sidecar(path): return Path(path).with_suffix('.json')
 
     def files(self) -> list[Path]:
         "Every checkpoint file, newest step first (by sidecar; files without one last)."
         if not self.folder.exists(): return []
-        found = [p for p in self.folder.rglob('*.pt') if not p.name.startswith('.')]
+        found = [p for p in self.folder.rglob('*.pt') if not p.name.startswith('.') and p.parent.parent.name != 'sharded']
+        found += [*self.sharded_dirs(), *([self.sharded_best] if self.sidecar(self.sharded_best).exists() else [])]
         def key(p):
             info = read_sidecar(p)
             return (-(info.get('step', -1)) if info else 1, p.name != 'latest.pt', str(p))
@@ -60,7 +68,7 @@ def read_sidecar(path) -> dict|None:
     try: return json.loads(Checkpoints.sidecar(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError): return None
 
-# %% ../nbs/30_checkpoint.ipynb #7f9696ed
+# %% ../nbs/30_checkpoint.ipynb #852cb759
 def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
     import torch
@@ -80,7 +88,7 @@ def restore_rng(state:dict):
     if torch.cuda.is_available():
         for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
-# %% ../nbs/30_checkpoint.ipynb #ec402bb3
+# %% ../nbs/30_checkpoint.ipynb #0cbe8fe1
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
 
 def upgrade(state:dict, path='checkpoint') -> dict:
@@ -92,7 +100,7 @@ def upgrade(state:dict, path='checkpoint') -> dict:
     state['format_version'] = FORMAT_VERSION
     return state
 
-# %% ../nbs/30_checkpoint.ipynb #8c5e811a
+# %% ../nbs/30_checkpoint.ipynb #e0979d21
 _POOLS = {}
 def _pool(name):
     if name not in _POOLS:
@@ -167,12 +175,13 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     "Atomically and durably write `state` to `path` and its sidecar (`info` + size + sha256); returns the sidecar."
     return serialize_checkpoint(path, state, info).commit()
 
-# %% ../nbs/30_checkpoint.ipynb #9e6d4447
+# %% ../nbs/30_checkpoint.ipynb #3073bcee
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
     path = Path(path)
     if not path.exists(): raise CheckpointError(f"checkpoint {path} does not exist")
+    if path.is_dir() and (path/'.metadata').exists(): return upgrade(_load_sharded_whole(path, verify), path)
     side = read_sidecar(path)
     digest = None
     if verify and side is not None:
@@ -190,7 +199,7 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
     if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
     return upgrade(state, path)
 
-# %% ../nbs/30_checkpoint.ipynb #446f5497
+# %% ../nbs/30_checkpoint.ipynb #80c7c9c0
 def _to_cpu(obj, reuse:dict|None=None, key=()):
     "A copy of `obj` with every tensor in CPU memory; `reuse` keeps the buffers of the last copy (no new allocation)."
     import torch
@@ -301,15 +310,16 @@ class CheckpointManager:
         write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
         return path
 
-# %% ../nbs/30_checkpoint.ipynb #051f4df2
+# %% ../nbs/30_checkpoint.ipynb #6e9a3e30
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
     if which in ('auto', 'latest'):
         emergencies = sorted(ck.folder.glob('emergency_step_*.pt'), reverse=True)
-        return [p for p in [ck.latest, ck.backup, *reversed(ck.rolling_files()), *emergencies] if p.exists()]
-    if which == 'best': return [ck.best]
+        return [p for p in [ck.latest, ck.backup, *reversed(ck.rolling_files()), *emergencies, *reversed(ck.sharded_dirs())] if p.exists()]
+    if which == 'best': return [ck.sharded_best if ck.sidecar(ck.sharded_best).exists() and not ck.best.exists() else ck.best]
     p = Path(which)
-    if p.suffix == '.pt' and p.exists(): return [p]
+    if (p.suffix == '.pt' and p.exists()) or (p.is_dir() and (p/'.metadata').exists()): return [p]
+    if (ck.folder/'sharded'/p.name/'.metadata').exists(): return [ck.folder/'sharded'/p.name]
     name = p.name if p.suffix == '.pt' else f'{p.name}.pt'
     for cand in (ck.folder/name, ck.folder/'rolling'/name, ck.folder/'epoch'/name):
         if cand.exists(): return [cand]
@@ -333,7 +343,150 @@ def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_lo
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
-# %% ../nbs/30_checkpoint.ipynb #cbd29b30
+# %% ../nbs/30_checkpoint.ipynb #ff760d63
+_DCP_CLASSES = {('torch.distributed.checkpoint.metadata', n) for n in (
+    'Metadata', 'MetadataIndex', 'StorageMeta', 'TensorProperties', 'TensorStorageMetadata', 'BytesStorageMetadata',
+    'ChunkStorageMetadata', '_MEM_FORMAT_ENCODING')} | {
+    ('torch.distributed.checkpoint.filesystem', '_StorageInfo'), ('torch', 'Size'), ('torch.serialization', '_get_layout'),
+    ('pathlib', 'PosixPath'), ('pathlib', 'WindowsPath'), ('collections', 'OrderedDict')}
+
+def _safe_dcp_metadata(f):
+    "Unpickle DCP's `.metadata` allowing only its own classes and torch dtypes."
+    import pickle, torch
+    class Restricted(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) in _DCP_CLASSES or (module == 'torch' and isinstance(getattr(torch, name, None), torch.dtype)):
+                return super().find_class(module, name)
+            raise CheckpointError(f"{getattr(f, 'name', 'checkpoint metadata')} refers to {module}.{name}, which a DCP "
+                                  f"checkpoint never holds; it was not made by jojo_nb and is not loaded")
+    return Restricted(f).load()
+
+def safe_dcp_reader(path):
+    "A DCP `FileSystemReader` for `path` whose metadata is read without running code."
+    from torch.distributed.checkpoint import FileSystemReader
+    from torch.distributed.checkpoint.metadata import StorageMeta
+    class SafeReader(FileSystemReader):
+        def read_metadata(self, *args, **kwargs):
+            with open(Path(self.path)/'.metadata', 'rb') as f: md = _safe_dcp_metadata(f)
+            if getattr(md, 'storage_meta', None) is None: md.storage_meta = StorageMeta()
+            md.storage_meta.load_id = self.load_id
+            return md
+    return SafeReader(path)
+
+def _shard_files(path:Path) -> list[Path]: return sorted(Path(path).glob('__*.distcp'))
+
+def _dist():
+    import torch.distributed as dist
+    on = dist.is_available() and dist.is_initialized()
+    return (dist.get_rank(), dist.get_world_size(), dist) if on else (0, 1, None)
+
+def save_sharded(ck:Checkpoints, step:int, model, optimizer, extra:dict, info:dict, keep:int=10) -> Path:
+    "Every rank: write this step's sharded checkpoint of `model` and `optimizer`, plus `extra` (rank 0's trainer state)."
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict
+    rank, world, dist = _dist()
+    final = ck.sharded(step)
+    tmp = final.with_name(f'.{final.name}.tmp')
+    if rank == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    if dist: dist.barrier()
+    msd, osd = get_state_dict(model, optimizer)
+    try:
+        dcp.save({'model': msd, 'optim': osd['state']}, storage_writer=dcp.FileSystemWriter(tmp, sync_files=True))
+        mine = {p.name: sha256_file(p) for p in _shard_files(tmp) if p.name.startswith(f'__{rank}_')}
+        err = None
+    except OSError as e: mine, err = {}, f"{e.strerror or e}"
+    everyone = [None] * world
+    if dist: dist.all_gather_object(everyone, (mine, err))
+    else: everyone = [(mine, err)]
+    if any(e for _, e in everyone):
+        if rank == 0: shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(f"could not write sharded checkpoint {final}: {next(e for _, e in everyone if e)}; the previous checkpoints are intact")
+    if rank == 0:
+        digests = {k: v for d, _ in everyone for k, v in d.items()}
+        write_checkpoint(tmp/'trainer.pt', {**extra, 'model': {}, 'param_groups': osd['param_groups']}, info)
+        Checkpoints.sidecar(final).unlink(missing_ok=True)
+        if final.exists(): shutil.rmtree(final)
+        os.replace(tmp, final)
+        fsync_dir(final.parent)
+        write_json(Checkpoints.sidecar(final), {**info, 'file': final.name, 'format': 'dcp', 'world_size': world,
+                                                'bytes': sum(f.stat().st_size for f in final.iterdir()),
+                                                'shards': digests, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
+        fsync_dir(final.parent)
+        for old in ck.sharded_dirs()[:-keep]:
+            Checkpoints.sidecar(old).unlink(missing_ok=True); shutil.rmtree(old, ignore_errors=True)
+        val, best = info.get('val_loss'), read_sidecar(ck.sharded_best)
+        if val is not None and np.isfinite(val) and (best is None or best.get('val_loss') is None or val < best['val_loss']):
+            _link_dir(final, ck.sharded_best)
+    if dist: dist.barrier()
+    return final
+
+def _link_dir(src:Path, dst:Path):
+    "Make folder `dst` (and its sidecar) hard links to the files of `src`, replacing it atomically enough: the old one is removed after."
+    tmp = dst.with_name(f'.{dst.name}.link')
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
+    for f in src.iterdir():
+        try: os.link(f, tmp/f.name)
+        except OSError: shutil.copyfile(f, tmp/f.name)
+    Checkpoints.sidecar(dst).unlink(missing_ok=True)
+    old = dst.with_name(f'.{dst.name}.old')
+    if dst.exists(): os.replace(dst, old)
+    os.replace(tmp, dst)
+    shutil.rmtree(old, ignore_errors=True)
+    info = json.loads(Checkpoints.sidecar(src).read_text()); info['file'] = dst.name
+    write_json(Checkpoints.sidecar(dst), info)
+    fsync_dir(dst.parent)
+
+def verify_sharded(path:Path, every:bool=True):
+    "Check the shard files of sharded checkpoint `path` against its sidecar (under a process group: this rank's share)."
+    side = read_sidecar(path)
+    if side is None or side.get('format') != 'dcp': raise CheckpointError(f"{path} is not a complete sharded checkpoint (no sidecar); use another one")
+    rank, world, dist = (0, 1, None) if every else _dist()
+    bad = None
+    for i, (name, digest) in enumerate(sorted(side['shards'].items())):
+        if i % world != rank: continue
+        f = path/name
+        if not f.exists(): bad = f"{f} is missing"
+        elif sha256_file(f) != digest: bad = f"{f} is corrupt: its sha256 does not match the sidecar"
+    t = path/'trainer.pt'
+    if rank == 0 and not bad and (not t.exists() or sha256_file(t) != (read_sidecar(t) or {}).get('sha256')):
+        bad = f"{t} is missing or corrupt"
+    if dist:
+        found = [None] * world
+        dist.all_gather_object(found, bad)
+        bad = next((b for b in found if b), None)
+    if bad: raise CheckpointError(f"checkpoint {bad}")
+
+def load_sharded(path, model, optimizer, verify:bool=True) -> dict:
+    "Every rank: read sharded checkpoint `path` into the FSDP `model` and `optimizer`; returns the trainer state."
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+    path = Path(path)
+    if verify: verify_sharded(path, every=False)
+    extra = load_checkpoint(path/'trainer.pt', verify=verify)
+    msd, osd = get_state_dict(model, optimizer)
+    sd = {'model': msd, 'optim': osd['state']}
+    dcp.load(sd, storage_reader=safe_dcp_reader(path))
+    set_state_dict(model, optimizer, model_state_dict=sd['model'], optim_state_dict={'state': sd['optim'], 'param_groups': extra['param_groups']})
+    return extra
+
+def _load_sharded_whole(path:Path, verify:bool) -> dict:
+    "The state of sharded checkpoint `path` with the whole model assembled in this process (no optimizer)."
+    import torch, torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.metadata import TensorStorageMetadata
+    if verify: verify_sharded(path)
+    extra = load_checkpoint(path/'trainer.pt', verify=verify)
+    md = safe_dcp_reader(path).read_metadata()
+    model = {k[len('model.'):]: torch.empty(m.size, dtype=m.properties.dtype) for k, m in md.state_dict_metadata.items()
+             if k.startswith('model.') and isinstance(m, TensorStorageMetadata)}
+    sd = {'model': model}
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='torch.distributed is disabled')  # one process is the intent here
+        dcp.load(sd, storage_reader=safe_dcp_reader(path), no_dist=True)
+    return {**extra, 'model': sd['model'], 'optimizer': None}
+
+# %% ../nbs/30_checkpoint.ipynb #23f636e4
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
              'qk_norm', 'mlp', 'tie_embeddings')
 
@@ -348,7 +501,7 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
                     + (' (different special tokens)' if tok.get('name') == tokenizer_identity.get('name') else ''))
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
-# %% ../nbs/30_checkpoint.ipynb #c62443f7
+# %% ../nbs/30_checkpoint.ipynb #bcc0a6e8
 def find_checkpoints(target:str|None, runs_dir='runs') -> Checkpoints|Path:
     "A run's `Checkpoints` from a run name, run directory or checkpoints folder; or a checkpoint file."
     if target is None:
@@ -380,6 +533,10 @@ def verify_all(paths:list[Path]) -> list[tuple[Path, str]]:
     for p in paths:
         s = read_sidecar(p)
         if s is None: out.append((p, 'no sidecar')); continue
+        if p.is_dir():
+            try: verify_sharded(p); out.append((p, 'ok'))
+            except CheckpointError as e: out.append((p, str(e).removeprefix('checkpoint ')))
+            continue
         if p.stat().st_size != s.get('bytes'): out.append((p, f"truncated ({p.stat().st_size} of {s.get('bytes')} bytes)"))
         elif sha256_file(p) != s.get('sha256'): out.append((p, 'corrupt (sha256 mismatch)'))
         else: out.append((p, 'ok'))
@@ -415,10 +572,11 @@ def cmd_checkpoints(args, extra=()) -> int:
     for p in prune(target, keep): print(f"deleted {p}")
     return 0
 
-# %% ../nbs/30_checkpoint.ipynb #fed8257a
+# %% ../nbs/30_checkpoint.ipynb #f7e3a670
 def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -> Path:
     "The checkpoint file that `--checkpoint spec` (and `--run run`) name; the newest run's latest by default."
     p = Path(spec) if spec else None
+    if p is not None and p.is_dir() and (p/'.metadata').exists(): return p  # a sharded checkpoint
     if p is not None and p.suffix == '.pt':
         if not p.exists(): raise CheckpointError(f"checkpoint {p} does not exist")
         return p

@@ -11,18 +11,18 @@ __all__ = ['SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'CHOICES', 'POSITIVE', 'NON_
            'resolve_layers', 'parse_overrides', 'load_config', 'get_key', 'validate_config', 'config_diff',
            'preset_diff', 'save_config', 'config_from_json']
 
-# %% ../nbs/01_config.ipynb #183c5ba7
+# %% ../nbs/01_config.ipynb #ec37e152
 import copy, dataclasses, difflib, functools, json, types, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from fastcore.docments import docments
 from .core import JojoError, write_json
 
-# %% ../nbs/01_config.ipynb #276bb8a0
+# %% ../nbs/01_config.ipynb #b91acf1e
 class ConfigError(JojoError):
     "A configuration mistake: one line that names the key, the value and the fix."
 
-# %% ../nbs/01_config.ipynb #8949026c
+# %% ../nbs/01_config.ipynb #228f54b1
 @dataclass
 class ModelConfig:
     "Shape and options of the GPT model."
@@ -44,7 +44,7 @@ class ModelConfig:
     zero_init_proj: bool = False  # start the residual output projections at zero
     logit_softcap: float = 0.0  # cap logits smoothly at +-c with c*tanh(x/c); 0 is off
 
-# %% ../nbs/01_config.ipynb #42fd592e
+# %% ../nbs/01_config.ipynb #f00de7bd
 @dataclass
 class DataConfig:
     "Where the tokens come from and how they are split."
@@ -57,7 +57,7 @@ class DataConfig:
     seed: int = 1337  # seed of the validation split
     chat_rows: str = 'pack'  # chat batches: 'pack' whole conversations into each row, or 'pad' one conversation per row
 
-# %% ../nbs/01_config.ipynb #ac89ab42
+# %% ../nbs/01_config.ipynb #b811a107
 @dataclass
 class OptimConfig:
     "The optimizer and its learning-rate schedule."
@@ -76,7 +76,7 @@ class OptimConfig:
     warmup_steps: int = 715  # steps of linear warmup from 0 to lr
     decay_fraction: float = 0.2  # with 'wsd': the share of the run spent decaying to min_lr
 
-# %% ../nbs/01_config.ipynb #279c69b1
+# %% ../nbs/01_config.ipynb #ff5af02d
 @dataclass
 class TrainConfig:
     "The training loop: length, batch, precision and devices."
@@ -96,7 +96,7 @@ class TrainConfig:
     log_interval: int = 1  # write a metrics record every this many steps
     peak_tflops: float = 0.0  # dense bf16 peak TFLOP/s of one device, for MFU on devices missing from the table; 0 looks it up
 
-# %% ../nbs/01_config.ipynb #9eacf70b
+# %% ../nbs/01_config.ipynb #62fa4a88
 @dataclass
 class CheckpointConfig:
     "When and how checkpoints are written."
@@ -107,7 +107,7 @@ class CheckpointConfig:
     async_save: bool = False  # copy to CPU and write in a background thread (the step stalls only for the copy)
     verify: bool = True  # check the sha256 of a checkpoint before loading it
 
-# %% ../nbs/01_config.ipynb #b665324b
+# %% ../nbs/01_config.ipynb #4de99eb9
 @dataclass
 class LogConfig:
     "What a run writes besides checkpoints."
@@ -115,7 +115,7 @@ class LogConfig:
     histogram_interval: int = 0  # steps between parameter and gradient histograms; 0 is off
     console: bool = True  # the live progress line on rank 0
 
-# %% ../nbs/01_config.ipynb #9d1c7bf9
+# %% ../nbs/01_config.ipynb #e48a2d70
 @dataclass
 class EvalConfig:
     "Evaluation during training."
@@ -128,17 +128,18 @@ class EvalConfig:
     hellaswag: bool = False  # also score HellaSwag at each evaluation
     hellaswag_limit: int = 0  # HellaSwag items per evaluation; 0 is all
 
-# %% ../nbs/01_config.ipynb #6573e300
+# %% ../nbs/01_config.ipynb #1a132751
 @dataclass
 class FP8Config:
     "Optional FP8 training on GPUs that have it."
     enabled: bool = False  # train the linear layers in FP8
     backend: str = 'te'  # 'te' (NVIDIA TransformerEngine) or 'torchao'
-    recipe: str = 'delayed'  # 'delayed' (delayed scaling, HYBRID), 'current' (current scaling) or 'mxfp8' (Blackwell)
+    recipe: str = 'auto'  # 'auto' (te: delayed, torchao: current), 'delayed' (delayed scaling, HYBRID), 'current' (current scaling), 'rowwise' (torchao) or 'mxfp8' (TE on Blackwell)
     required: bool = False  # stop when FP8 cannot run, instead of continuing in bf16
     keep_head_bf16: bool = True  # keep the output head and embeddings in bf16
+    min_features: int = 1024  # linear layers with fewer input or output features stay in bf16 (too small to gain)
 
-# %% ../nbs/01_config.ipynb #49dc6ba8
+# %% ../nbs/01_config.ipynb #2d464c06
 @dataclass
 class RunConfig:
     "Everything a training run needs: the sections above plus where it came from."
@@ -152,7 +153,7 @@ class RunConfig:
     fp8: FP8Config = field(default_factory=FP8Config)  # FP8
     preset: str = ''  # the preset at the root of the `extends` chain (filled in when loading)
 
-# %% ../nbs/01_config.ipynb #6a83e49d
+# %% ../nbs/01_config.ipynb #476a4cf4
 SECTIONS = {f.name: f.default_factory for f in fields(RunConfig) if f.default_factory is not dataclasses.MISSING}
 
 @dataclass
@@ -179,7 +180,7 @@ def config_fields() -> dict[str, FieldInfo]:
         if name not in SECTIONS: res[name] = FieldInfo(name, typ, default, doc)
     return res
 
-# %% ../nbs/01_config.ipynb #766bafec
+# %% ../nbs/01_config.ipynb #dac35d27
 _TRUE, _FALSE = ('true', 'yes', 'on', '1'), ('false', 'no', 'off', '0')
 
 def _type_name(t): return getattr(t, '__name__', str(t)) if typing.get_origin(t) is None else str(t)
@@ -220,7 +221,7 @@ def coerce(key:str, value, typ, from_text=False):
         bad("; give a string")
     raise TypeError(f"unsupported config type {typ} for {key}")
 
-# %% ../nbs/01_config.ipynb #68f22322
+# %% ../nbs/01_config.ipynb #cfe1cdc5
 def check_key(key:str, where:str=''):
     "Raise `ConfigError` for an unknown dotted `key`, with a did-you-mean suggestion; `where` names its source."
     known = config_fields()
@@ -232,7 +233,7 @@ def check_key(key:str, where:str=''):
     hint = f"; did you mean {close[0]}?" if close else "; see `jojo train --help` for the keys"
     raise ConfigError(f"{where}unknown config key {key}{hint}")
 
-# %% ../nbs/01_config.ipynb #40d6c6f2
+# %% ../nbs/01_config.ipynb #3ed56de8
 def to_dict(cfg:RunConfig) -> dict:
     "The nested dictionary of `cfg`, as written to `config.json`."
     return asdict(cfg)
@@ -257,7 +258,7 @@ def from_dict(d:dict, where:str='', from_text=False) -> RunConfig:
         setattr(obj, name, val)
     return cfg
 
-# %% ../nbs/01_config.ipynb #07c02307
+# %% ../nbs/01_config.ipynb #f69e7adb
 PRESETS = {
     'tiny-cpu': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 128, 'dropout': 0.0},
@@ -301,7 +302,7 @@ PRESETS = {
 }
 DEFAULT_PRESET = 'tiny-cpu'
 
-# %% ../nbs/01_config.ipynb #bbeefc44
+# %% ../nbs/01_config.ipynb #5ef6aaa3
 def _merge(base:dict, over:dict) -> dict:
     "Deep-merge `over` into a copy of `base`."
     out = copy.deepcopy(base)
@@ -342,7 +343,7 @@ def resolve_layers(source:str, base_dir:Path|None=None, _chain=()) -> tuple[str,
     root, layers = resolve_layers(parent, base_dir, (*_chain, key))
     return root, [*layers, (where, d)]
 
-# %% ../nbs/01_config.ipynb #172f2fc1
+# %% ../nbs/01_config.ipynb #448842fd
 def parse_overrides(args:list[str]) -> dict:
     "Dotted `--a.b V` / `--a.b=V` pairs from the command line -> `{'a.b': 'V'}` (text, converted later)."
     out, i = {}, 0
@@ -382,14 +383,14 @@ def load_config(config:str|None=None, # a JSON config file (or a preset name)
     if validate: validate_config(cfg, world_size)
     return cfg
 
-# %% ../nbs/01_config.ipynb #f20c88f6
+# %% ../nbs/01_config.ipynb #9297ec62
 CHOICES = {
     'model.norm': ('layernorm', 'rmsnorm'), 'model.mlp': ('gelu', 'relu2'),
     'data.format': ('text', 'jsonl', 'chat'), 'data.split': ('documents', 'tail'), 'data.chat_rows': ('pack', 'pad'),
     'optim.name': ('adamw', 'muon'), 'optim.schedule': ('cosine', 'wsd', 'constant'),
     'train.dtype': ('auto', 'bfloat16', 'float16', 'float32'), 'train.compile': ('auto', 'true', 'false'),
     'train.strategy': ('ddp', 'fsdp'), 'train.nan_policy': ('skip', 'stop'),
-    'fp8.backend': ('te', 'torchao'), 'fp8.recipe': ('delayed', 'current', 'mxfp8'),
+    'fp8.backend': ('te', 'torchao'), 'fp8.recipe': ('auto', 'delayed', 'current', 'rowwise', 'mxfp8'),
 }
 POSITIVE = ('model.n_layer', 'model.n_head', 'model.n_embd', 'model.block_size', 'model.vocab_multiple',
             'train.micro_batch_size', 'train.max_bad_steps', 'train.log_interval', 'checkpoint.keep', 'eval.iters')
@@ -443,10 +444,16 @@ def validate_config(cfg:RunConfig, world_size:int=1):
     if cfg.model.vocab_size and cfg.data.tokenizer == 'bytes' and cfg.model.vocab_size < 256:
         fail(f"model.vocab_size={cfg.model.vocab_size} is smaller than the bytes tokenizer's 256 tokens; use 256 or 0")
     if cfg.fp8.recipe == 'mxfp8' and cfg.fp8.backend != 'te': fail("fp8.recipe='mxfp8' needs fp8.backend='te'")
-    if t.strategy == 'fsdp': fail("train.strategy='fsdp' is not available in this version of jojo_nb; use ddp")
+    if cfg.fp8.recipe == 'delayed' and cfg.fp8.backend == 'torchao': fail("fp8.recipe='delayed' needs fp8.backend='te'; torchao scales by the current step: use current or rowwise")
+    if cfg.fp8.recipe == 'rowwise' and cfg.fp8.backend != 'torchao': fail("fp8.recipe='rowwise' needs fp8.backend='torchao'")
+    if t.strategy == 'fsdp':
+        if t.dtype == 'float16': fail("train.strategy='fsdp' trains in bfloat16 or float32; use train.dtype bfloat16 (or auto)")
+        if cfg.checkpoint.async_save: fail("checkpoint.async_save is not available with train.strategy='fsdp' (every rank writes its shard); set it to false")
+        if cfg.eval.hellaswag: fail("eval.hellaswag is not available during an FSDP run; score the checkpoints with `jojo eval --hellaswag`")
+        if cfg.log.histogram_interval: fail("log.histogram_interval is not available with train.strategy='fsdp' (no rank holds whole parameters); set it to 0")
     return cfg
 
-# %% ../nbs/01_config.ipynb #bde23791
+# %% ../nbs/01_config.ipynb #da8c5fcc
 def config_diff(a:RunConfig|dict, b:RunConfig|dict) -> dict:
     "`{dotted key: (value in a, value in b)}` for every key whose value differs."
     fa = flatten(to_dict(a) if isinstance(a, RunConfig) else a)

@@ -9,7 +9,7 @@ __all__ = ['dist_env', 'pick_device', 'pick_dtype', 'lr_factor', 'Trainer', 'sta
            'should_stop', 'save_checkpoint', 'epoch_progress', 'fit', 'threading_main', 'summary', 'launch_torchrun',
            'child_pids', 'train_from_cli']
 
-# %% ../nbs/50_trainer.ipynb #65399c0d
+# %% ../nbs/50_trainer.ipynb #db6a5717
 import contextlib, json, math, os, shutil, signal, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
@@ -21,11 +21,11 @@ from .runs import RunDir, new_run_name
 from .tokenizer import Tokenizer
 from .data import prepare, TokenLoader
 from .model import GPT, make_optimizer, unwrap, clean_state_dict, mfu, token_hits
-from .checkpoint import (CheckpointManager, Checkpoints, load_for_resume, load_checkpoint, check_compatible,
-                                capture_rng, restore_rng)
+from .checkpoint import (CheckpointManager, Checkpoints, CheckpointError, load_for_resume, load_checkpoint, check_compatible,
+                                capture_rng, restore_rng, resume_candidates, save_sharded, load_sharded)
 from .metrics import MetricsLogger
 
-# %% ../nbs/50_trainer.ipynb #6acf30fc
+# %% ../nbs/50_trainer.ipynb #7ff0d404
 def dist_env() -> tuple[int, int, int]:
     "`(rank, local_rank, world_size)` from torchrun's environment (`(0, 0, 1)` alone)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
@@ -50,7 +50,7 @@ def pick_dtype(spec:str, device:torch.device) -> torch.dtype:
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/50_trainer.ipynb #27e465b4
+# %% ../nbs/50_trainer.ipynb #27c67685
 def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ratio:float=0.1, decay_fraction:float=0.2) -> float:
     "The multiplier of the base learning rate at optimizer step `step` (0-based)."
     if step < warmup: return (step + 1) / warmup
@@ -63,7 +63,7 @@ def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ra
     p = min(1.0, (step - warmup) / max(1, max_steps - 1 - warmup))
     return min_ratio + 0.5 * (1.0 - min_ratio) * (1.0 + math.cos(math.pi * p))
 
-# %% ../nbs/50_trainer.ipynb #8a85deb2
+# %% ../nbs/50_trainer.ipynb #11ad7fec
 class Trainer:
     "Trains a GPT as a `RunConfig` says, in one process or under torchrun."
     def __init__(self, cfg:RunConfig, run_dir, resume:str|None=None, init_from:str|None=None, quiet:bool=False):
@@ -100,34 +100,51 @@ class Trainer:
                           math.ceil(t.max_tokens / self.tokens_per_step)))
         torch.manual_seed(t.seed)  # the same initial weights on every rank
         self.model = GPT(cfg.model).to(self.device)
+        if init_from: self._init_from(init_from)
+        self.fp8_layers, self.fp8_ctx = self._setup_fp8(B * T)
+        self.fsdp = t.strategy == 'fsdp' and self.distributed
+        if self.fsdp: self._shard()
         self.optimizer = make_optimizer(self.model, cfg.optim, self.device.type)
         self.scaler = torch.amp.GradScaler('cuda', enabled=self.dtype == torch.float16 and self.device.type == 'cuda')
         self.step, self.tokens, self.bad_steps, self.nan_count = 0, 0, 0, 0
         self.metrics = dict(best_train_loss=None, worst_train_loss=None, best_val_loss=None, worst_val_loss=None)
         self.resumed_from = None
-        if init_from: self._init_from(init_from)
         if resume: self._resume(resume)
         self.compiled = self._maybe_compile()
         self.ddp = (torch.nn.parallel.DistributedDataParallel(self.compiled, device_ids=[self.device.index] if self.device.type == 'cuda' else None)
-                    if self.distributed else self.compiled)
+                    if self.distributed and not self.fsdp else self.compiled)
         self.ckpts = CheckpointManager(self.run.checkpoints, cfg.checkpoint.keep, cfg.checkpoint.async_save,
                                        cfg.checkpoint.epoch, cfg.checkpoint.best) if self.master else None
         self.flops_per_token = self.model.flops_per_token(T)
         self._stop_requested, self._signals, self.logger = False, 0, None
-        self._check_fp8()
         self.hellaswag_items = None
         if cfg.eval.hellaswag and cfg.eval.interval:
             from jojo_nb.evaluate import hellaswag_items, hellaswag_file
             self.hellaswag_items = hellaswag_items(hellaswag_file(), cfg.eval.hellaswag_limit or None)
 
-    def _check_fp8(self):
-        "FP8 that cannot run here is reported in one line and the run continues in bf16 (or stops if fp8.required)."
+    def _setup_fp8(self, tokens_per_micro:int):
+        "Swap linear layers for FP8 ones (see the FP8 chapter); FP8 that cannot run here is reported in one line and the run continues in bf16 (or stops if fp8.required)."
         f = self.cfg.fp8
-        if not f.enabled: return
-        why = ('there is no CUDA GPU' if self.device.type != 'cuda' else
-               f'the {f.backend} FP8 backend is not part of this version of jojo_nb')
-        if f.required: raise JojoError(f"fp8.required is set but FP8 cannot run: {why}")
-        if not self.quiet: print(f"jojo: fp8: {why}; continuing in {str(self.dtype).replace('torch.', '')}", file=sys.stderr)
+        if not f.enabled: return [], contextlib.nullcontext
+        from jojo_nb.fp8 import fp8_unavailable, to_fp8, fp8_recipe_name
+        why = fp8_unavailable(f, self.device, self.model, tokens_per_micro)
+        if why:
+            if f.required: raise JojoError(f"fp8.required is set but FP8 cannot run: {why}")
+            if not self.quiet: print(f"jojo: fp8: {why}; continuing in {str(self.dtype).replace('torch.', '')}", file=sys.stderr)
+            return [], contextlib.nullcontext
+        names, ctx = to_fp8(self.model, f)
+        if not self.quiet:
+            others = sum(type(m) is torch.nn.Linear for m in self.model.modules())
+            print(f"jojo: fp8: {len(names)} linear layers in FP8 ({f.backend}, {fp8_recipe_name(f.backend, f.recipe)} scaling); "
+                  f"the other {others} and the embeddings in {str(self.dtype).replace('torch.', '')}", file=sys.stderr)
+        return names, ctx
+
+    def _shard(self):
+        "FSDP2: shard every transformer block, then the rest; parameters in the training dtype, gradients reduced in fp32."
+        from torch.distributed.fsdp import fully_shard, MixedPrecisionPolicy
+        mp = MixedPrecisionPolicy(param_dtype=self.dtype, reduce_dtype=torch.float32) if self.dtype != torch.float32 else MixedPrecisionPolicy()
+        for block in self.model.transformer.h: fully_shard(block, mp_policy=mp)
+        fully_shard(self.model, mp_policy=mp)
 
     def _prepare_data(self) -> Path:
         d = self.cfg.data
@@ -151,17 +168,19 @@ class Trainer:
         if c == 'true' or (c == 'auto' and self.device.type == 'cuda'): return torch.compile(self.model)
         return self.model
 
-# %% ../nbs/50_trainer.ipynb #72b7ffd4
+# %% ../nbs/50_trainer.ipynb #d0798be5
 def _gather(self:Trainer, obj):
     if not self.distributed: return [obj]
     out = [None] * self.world
     dist.all_gather_object(out, obj)
     return out
 
-def state(self:Trainer) -> dict:
-    "The full training state, as saved in a checkpoint (every rank takes part; rank 0's copy is complete)."
+def state(self:Trainer, weights:bool=True) -> dict:
+    "The full training state, as saved in a checkpoint (every rank takes part; rank 0's copy is complete); without model and optimizer unless `weights`."
+    from jojo_nb.fp8 import fp8_state, without_extra_state
     per_rank = self._gather({'rng': capture_rng(), 'loader': self.train_loader.state_dict()})
-    return dict(model=clean_state_dict(unwrap(self.model).state_dict()), optimizer=self.optimizer.state_dict(),
+    held = dict(model=without_extra_state(clean_state_dict(unwrap(self.model).state_dict())), optimizer=self.optimizer.state_dict()) if weights else {}
+    return dict(**held, fp8=fp8_state(unwrap(self.model)) if self.fp8_layers else None,
                 scaler=self.scaler.state_dict(), step=self.step, epoch=self.train_loader.epoch, tokens=self.tokens,
                 rng=[r['rng'] for r in per_rank], loader=[r['loader'] for r in per_rank], metrics=dict(self.metrics),
                 nan_count=self.nan_count, config=to_dict(self.cfg), tokenizer=self.tokenizer.identity(),
@@ -169,11 +188,19 @@ def state(self:Trainer) -> dict:
 
 def _resume(self:Trainer, which:str):
     ck = Checkpoints.of_run(self.run)
-    st, path = load_for_resume(ck, which, verify=self.cfg.checkpoint.verify, map_location='cpu')
+    if self.fsdp: st, path = self._resume_sharded(ck, which)
+    else:
+        st, path = load_for_resume(ck, which, verify=self.cfg.checkpoint.verify, map_location='cpu')
+        if path is not None and path.is_dir():
+            raise JojoError(f"{path} is a sharded checkpoint of an FSDP run; resume it with train.strategy fsdp and as many or more processes")
     if st is None: return
     check_compatible(st, to_dict(self.cfg), self.tokenizer.identity(), path)
-    unwrap(self.model).load_state_dict(clean_state_dict(st['model']))
-    self.optimizer.load_state_dict(st['optimizer'])
+    if not self.fsdp:
+        missing, unexpected = unwrap(self.model).load_state_dict(clean_state_dict(st['model']), strict=False)
+        if unexpected or [k for k in missing if not k.endswith('_extra_state')]:
+            raise JojoError(f"{path} does not fit this model: {', '.join([*missing, *unexpected])[:200]}")
+        self.optimizer.load_state_dict(st['optimizer'])
+    if st.get('fp8') and self.fp8_layers: self._restore_fp8(st['fp8'])
     if st.get('scaler'): self.scaler.load_state_dict(st['scaler'])
     self.step, self.tokens, self.nan_count = st['step'], st['tokens'], st.get('nan_count', 0)
     self.metrics.update(st.get('metrics') or {})
@@ -196,9 +223,36 @@ def _init_from(self:Trainer, ckpt:str):
         raise JojoError(f"{ckpt} has {wte.shape[0]} embedding rows, this model {mine['transformer.wte.weight'].shape[0]}; match model.vocab_size")
     unwrap(self.model).load_state_dict(sd, strict=False)
 
-Trainer._gather, Trainer.state, Trainer._resume, Trainer._init_from = _gather, state, _resume, _init_from
+def _resume_sharded(self:Trainer, ck:Checkpoints, which:str):
+    "Under FSDP: the newest sharded checkpoint `which` names that loads, read into the sharded model and optimizer."
+    cands = resume_candidates(ck, which)
+    dirs = [p for p in cands if p.is_dir()]
+    if not dirs:
+        if cands: raise JojoError(f"{ck.folder} holds .pt checkpoints of a DDP run; resume it with train.strategy ddp")
+        if which == 'auto': return None, None
+        raise CheckpointError(f"no sharded checkpoint to resume from in {ck.folder}")
+    for path in dirs:
+        try:
+            head = load_checkpoint(path/'trainer.pt', verify=self.cfg.checkpoint.verify)
+            check_compatible(head, to_dict(self.cfg), self.tokenizer.identity(), path)
+            return load_sharded(path, self.model, self.optimizer, verify=self.cfg.checkpoint.verify), path
+        except CheckpointError as e:
+            if not self.quiet: print(f"jojo: warning: {e}", file=sys.stderr)
+            if which not in ('auto', 'latest'): raise
+    raise CheckpointError(f"every sharded checkpoint in {ck.folder} is damaged ({len(dirs)} tried); start a new run or restore one")
 
-# %% ../nbs/50_trainer.ipynb #ba844d62
+def _restore_fp8(self:Trainer, saved:dict):
+    "TE allocates its scaling state in the first FP8 forward: run one on a blank batch, then put the saved state in."
+    from jojo_nb.fp8 import load_fp8_state
+    x = torch.zeros(self.cfg.train.micro_batch_size, self.cfg.model.block_size, dtype=torch.long, device=self.device)
+    with torch.no_grad(), torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32), self.fp8_ctx():
+        self.model(x)
+    load_fp8_state(unwrap(self.model), saved)
+
+Trainer._gather, Trainer.state, Trainer._resume, Trainer._init_from = _gather, state, _resume, _init_from
+Trainer._resume_sharded, Trainer._restore_fp8 = _resume_sharded, _restore_fp8
+
+# %% ../nbs/50_trainer.ipynb #cc9ddb07
 def train_step(self:Trainer) -> dict:
     "One optimizer step over `grad_accum` fresh micro-batches; returns its loss, next-token accuracy, grad norm and lr."
     model, opt, cfg = self.ddp, self.optimizer, self.cfg
@@ -208,9 +262,10 @@ def train_step(self:Trainer) -> dict:
         x, y = self.train_loader.next_batch()
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
         last = micro == self.grad_accum - 1
-        sync = contextlib.nullcontext() if (last or not self.distributed) else model.no_sync()
+        if self.fsdp: model.set_requires_gradient_sync(last)  # reduce-scatter once, after the last micro-step
+        sync = contextlib.nullcontext() if (last or not self.distributed or self.fsdp) else model.no_sync()
         with sync:
-            with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+            with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32), self.fp8_ctx():
                 logits, loss = model(x, y)
             loss = loss / self.grad_accum
             self.scaler.scale(loss).backward()
@@ -223,7 +278,9 @@ def train_step(self:Trainer) -> dict:
     self.scaler.unscale_(opt)
     params = [p for p in self.model.parameters() if p.grad is not None]
     if cfg.optim.grad_clip: grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.optim.grad_clip)
+    elif self.fsdp: grad_norm = torch.nn.utils.get_total_norm([p.grad for p in params])
     else: grad_norm = torch.linalg.vector_norm(torch.stack([p.grad.detach().norm() for p in params]))
+    if hasattr(grad_norm, 'full_tensor'): grad_norm = grad_norm.full_tensor()  # FSDP: each rank holds a part of the norm
     grad_norm = grad_norm.item()
     finite = math.isfinite(loss) and math.isfinite(grad_norm)
     if finite:
@@ -243,7 +300,7 @@ def train_step(self:Trainer) -> dict:
 
 Trainer.train_step = train_step
 
-# %% ../nbs/50_trainer.ipynb #666890be
+# %% ../nbs/50_trainer.ipynb #4ae5f4b3
 @torch.no_grad()
 def evaluate(self:Trainer) -> dict:
     "Validation loss, perplexity and accuracy over `eval.iters` fixed batches, averaged over ranks."
@@ -255,7 +312,7 @@ def evaluate(self:Trainer) -> dict:
     for _ in range(iters):
         x, y = self.val_loader.next_batch()
         x, y = x.to(self.device), y.to(self.device)
-        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32), self.fp8_ctx():
             logits, loss = model(x, y)
         right, counted = token_hits(logits, y)
         tot += torch.stack([loss.float(), right / counted.clamp(min=1), torch.ones((), device=self.device)])
@@ -278,7 +335,7 @@ def samples(self:Trainer) -> list[tuple[str, str]]:
 
 Trainer.evaluate, Trainer.samples = evaluate, samples
 
-# %% ../nbs/50_trainer.ipynb #45e0737a
+# %% ../nbs/50_trainer.ipynb #f692f757
 def _on_signal(self:Trainer, signum, frame):
     self._signals += 1
     if self._signals > 1 and signum == signal.SIGINT: raise KeyboardInterrupt
@@ -295,14 +352,19 @@ def should_stop(self:Trainer) -> bool:
 
 Trainer._on_signal, Trainer.should_stop = _on_signal, should_stop
 
-# %% ../nbs/50_trainer.ipynb #825d9479
+# %% ../nbs/50_trainer.ipynb #b08aab53
 def save_checkpoint(self:Trainer, train_loss:float|None, val_loss:float|None, epoch_end:bool=False) -> float:
     "Save a checkpoint of the current step; returns the training stall in seconds (rank 0)."
-    st = self.state()
-    if not self.master: return 0.0
     info = dict(step=self.step, epoch=round(self.epoch_progress(), 4), tokens=self.tokens, train_loss=train_loss,
                 val_loss=val_loss, best_val_loss=(self.metrics.get('best_val_loss') or [None])[0], world_size=self.world,
                 preset=self.cfg.preset, run=self.run.name, elapsed_s=round(time.time() - self.t_start, 1))
+    if self.fsdp:  # every rank writes its shard; the save is synchronous
+        t0 = time.perf_counter()
+        save_sharded(Checkpoints.of_run(self.run), self.step, self.model, self.optimizer, self.state(weights=False), info,
+                     self.cfg.checkpoint.keep)
+        return time.perf_counter() - t0
+    st = self.state()
+    if not self.master: return 0.0
     return self.ckpts.save(st, info, epoch_end)
 
 def epoch_progress(self:Trainer) -> float:
@@ -318,7 +380,7 @@ def _track(self:Trainer, name:str, value:float):
 
 Trainer.save_checkpoint, Trainer.epoch_progress, Trainer._track = save_checkpoint, epoch_progress, _track
 
-# %% ../nbs/50_trainer.ipynb #61b94b2b
+# %% ../nbs/50_trainer.ipynb #92c43a85
 def fit(self:Trainer) -> str:
     "Train to the end (or a stop); returns how the run ended: finished, interrupted or stopped."
     from tqdm.auto import tqdm
@@ -373,7 +435,7 @@ def fit(self:Trainer) -> str:
                 self._track('val_loss', val['val_loss'])
                 if self.master:
                     logger.log(dict(step=self.step, tokens=self.tokens, **val))
-                    for prompt, text in (self.samples() if cfg.eval.sample_prompts else []): logger.sample(self.step, prompt, text)
+                    for prompt, text in (self.samples() if cfg.eval.sample_prompts and not self.fsdp else []): logger.sample(self.step, prompt, text)
                     if not self.quiet: bar.write(f"step {self.step}: val loss {val['val_loss']:.4f} | ppl {val['val_ppl']:.2f} | accuracy {val['accuracy']:.3f}"
                                                  + (f" | hellaswag {val['hellaswag']:.4f}" if 'hellaswag' in val else ''), file=sys.stderr)
             stop = self.should_stop()
@@ -408,7 +470,7 @@ def threading_main() -> bool:
 
 Trainer.fit = fit
 
-# %% ../nbs/50_trainer.ipynb #7b7a5dfd
+# %% ../nbs/50_trainer.ipynb #18f15bc3
 def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
     "The box printed at the end of a run."
     m, secs = self.metrics, time.time() - self.t_start
@@ -420,13 +482,14 @@ def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
              f"time {secs / 60:.1f} min, {self.tokens:,} tokens seen" + (f", {self.nan_count} NaN/Inf step(s) skipped" if self.nan_count else ''),
              f"train loss {last.get('loss', float('nan')):.4f}; {pair('train_loss')}",
              f"val loss {val.get('val_loss', float('nan')):.4f}; {pair('val_loss')}" if m.get('best_val_loss') else 'val loss -',
-             f"checkpoints: {ck.latest}" + (f", {ck.best}" if ck.best.exists() else '')]
+             (f"checkpoints: {ck.sharded_dirs()[-1] if ck.sharded_dirs() else '-'} (sharded)" if self.fsdp else
+              f"checkpoints: {ck.latest}" + (f", {ck.best}" if ck.best.exists() else ''))]
     w = max(len(l) for l in lines)
     return '\n'.join(['+' + '-' * (w + 2) + '+', *[f"| {l.ljust(w)} |" for l in lines], '+' + '-' * (w + 2) + '+'])
 
 Trainer.summary = summary
 
-# %% ../nbs/50_trainer.ipynb #a54e5d9d
+# %% ../nbs/50_trainer.ipynb #e3bed25f
 def launch_torchrun(nproc:int, argv:list[str], run_name:str) -> int:
     "Run `jojo train` with `argv` in `nproc` processes under torchrun on this machine; returns its exit code."
     argv = [a for i, a in enumerate(argv) if a != '--nproc' and not a.startswith('--nproc=') and (i == 0 or argv[i - 1] != '--nproc')]

@@ -22,7 +22,11 @@ def losses(run):
     return {r['step']: r['loss'] for r in recs if 'loss' in r}
 
 def weights(run):
-    return torch.load(Path(run)/'checkpoints'/'latest.pt', weights_only=True)['model']
+    ck = Path(run)/'checkpoints'
+    if (ck/'sharded').exists():  # FSDP: the newest sharded checkpoint, assembled
+        from jojo_nb.checkpoint import Checkpoints, load_checkpoint
+        return load_checkpoint(Checkpoints(ck).sharded_dirs()[-1])['model']
+    return torch.load(ck/'latest.pt', weights_only=True)['model']
 
 def start(args, cwd, **kw):
     return subprocess.Popen([str(BIN/'jojo'), 'train', *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -45,9 +49,9 @@ def check_same(a, b):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 @pytest.mark.slow
-@pytest.mark.parametrize('nproc', [1, 2])
-def test_exact_resume_after_signal(data, tmp_path, nproc):
-    extra = ['--nproc', str(nproc)] if nproc > 1 else []
+@pytest.mark.parametrize('nproc,strategy', [(1, 'ddp'), (2, 'ddp'), (2, 'fsdp')])
+def test_exact_resume_after_signal(data, tmp_path, nproc, strategy):
+    extra = (['--nproc', str(nproc)] if nproc > 1 else []) + ['--train.strategy', strategy]
     p = run_jojo('train', *small_args(data), '--run-name', 'full', *extra, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
     proc = start([*small_args(data), '--run-name', 'cut', *extra], tmp_path, start_new_session=True)
@@ -70,6 +74,23 @@ def test_ddp_matches_accumulation(data, tmp_path):
     la, lb = losses(tmp_path/'runs'/'accum'), losses(tmp_path/'runs'/'ddp')
     assert len(la) == len(lb) == 20
     assert max(abs(la[s] - lb[s]) for s in la) < 1e-5, [(la[s], lb[s]) for s in la]
+
+@pytest.mark.slow
+def test_fsdp_matches_accumulation(data, tmp_path):
+    "FSDP2 on 2 processes (gloo) trains the same model as 1 process with 2 accumulation steps, and its sharded checkpoint assembles into the same weights."
+    common = small_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32, '--optim.grad_clip': 1.0})
+    a = run_jojo('train', *common, '--run-name', 'accum', cwd=tmp_path)
+    b = run_jojo('train', *common, '--run-name', 'fsdp', '--nproc', '2', '--train.strategy', 'fsdp', cwd=tmp_path)
+    assert a.returncode == 0 and b.returncode == 0, (a.stderr[-2000:], b.stderr[-2000:])
+    la, lb = losses(tmp_path/'runs'/'accum'), losses(tmp_path/'runs'/'fsdp')
+    assert len(la) == len(lb) == 20
+    assert max(abs(la[s] - lb[s]) for s in la) < 1e-4, [(la[s], lb[s]) for s in la]
+    wa, wb = weights(tmp_path/'runs'/'accum'), weights(tmp_path/'runs'/'fsdp')
+    assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-4
+    p = run_jojo('checkpoints', 'verify', 'fsdp', cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout.count('ok') == 3, p.stdout  # step 10, step 20, best
+    p = run_jojo('train', '--run-name', 'fsdp', '--resume', 'latest', cwd=tmp_path)  # the run's config says fsdp; alone, no
+    assert p.returncode == 2 and 'sharded checkpoint of an FSDP run' in p.stderr, p.stderr
 
 def _children(pid):
     out = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True, text=True).stdout.split()
@@ -119,3 +140,13 @@ def test_jojo_train_without_arguments(tmp_path):
     run = next((tmp_path/'runs').iterdir())
     samples = [json.loads(l) for l in (run/'samples.jsonl').read_text().splitlines()]
     assert samples and samples[-1]['prompt'] == 'ROMEO:'
+
+def test_fp8_falls_back_with_one_line(data, tmp_path):
+    "FP8 asked for on a machine that cannot run it: one line says why, and the run trains on; with fp8.required it stops."
+    p = run_jojo('train', *small_args(data, steps=6), '--fp8.enabled', 'true', '--fp8.backend', 'torchao', '--run-name', 'f', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    lines = [l for l in p.stderr.splitlines() if 'fp8' in l.lower()]
+    assert lines == ['jojo: fp8: there is no CUDA GPU; continuing in float32'], lines
+    assert json.loads((tmp_path/'runs'/'f'/'run.json').read_text())['status'] == 'finished'
+    p = run_jojo('train', *small_args(data, steps=6), '--fp8.enabled', 'true', '--fp8.required', 'true', '--run-name', 'g', cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.strip().splitlines()[-1] == 'jojo: error: fp8.required is set but FP8 cannot run: there is no CUDA GPU', p.stderr
