@@ -8,7 +8,7 @@ measured in the same run. Needs a CUDA GPU; on a machine without one it says so 
 The training text is this repository's own notebooks, read as bytes (real text, present wherever the code is);
 the 124M model keeps GPT-2's 50,304-row vocabulary for its FLOPs, and its tokens are the same bytes.
 """
-import argparse, json, os, shutil, statistics, sys, tempfile, time
+import argparse, json, shutil, statistics, sys, tempfile, time
 from pathlib import Path
 import torch
 

@@ -4,7 +4,7 @@ the same prepare on a tenth of the input: bounded memory means the ratio stays n
 
     python benchmarks/prepare_memory.py [SIZE_GB] [SOURCE_DIR]   (default 5 and ../shared/data/gutenberg)
 """
-import os, resource, shutil, subprocess, sys, tempfile, time
+import os, shutil, sys, tempfile, time
 from pathlib import Path
 
 def build_input(folder:Path, src:Path, size:int):

@@ -12,14 +12,14 @@ __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkp
            'find_checkpoints', 'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'resolve_checkpoint',
            'load_model', 'cmd_export']
 
-# %% ../nbs/30_checkpoint.ipynb #9ff19eef
+# %% ../nbs/30_checkpoint.ipynb #eb422704
 import json, os, random, shutil, sys, threading, time, warnings
 from pathlib import Path
 import numpy as np
 from .core import JojoError, write_json, sha256_file, fsync_dir, version_info
 from .runs import RunDir, find_run
 
-# %% ../nbs/30_checkpoint.ipynb #d6d9cc33
+# %% ../nbs/30_checkpoint.ipynb #dfbaf88c
 FORMAT_VERSION = 1
 
 class CheckpointError(JojoError):
@@ -68,7 +68,7 @@ def read_sidecar(path) -> dict|None:
     try: return json.loads(Checkpoints.sidecar(path).read_text())
     except (FileNotFoundError, json.JSONDecodeError): return None
 
-# %% ../nbs/30_checkpoint.ipynb #852cb759
+# %% ../nbs/30_checkpoint.ipynb #616d516a
 def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
     import torch
@@ -88,7 +88,7 @@ def restore_rng(state:dict):
     if torch.cuda.is_available():
         for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
 
-# %% ../nbs/30_checkpoint.ipynb #0cbe8fe1
+# %% ../nbs/30_checkpoint.ipynb #b12503a8
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
 
 def upgrade(state:dict, path='checkpoint') -> dict:
@@ -100,7 +100,7 @@ def upgrade(state:dict, path='checkpoint') -> dict:
     state['format_version'] = FORMAT_VERSION
     return state
 
-# %% ../nbs/30_checkpoint.ipynb #e0979d21
+# %% ../nbs/30_checkpoint.ipynb #0784c7e9
 _POOLS = {}
 def _pool(name):
     if name not in _POOLS:
@@ -175,7 +175,7 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     "Atomically and durably write `state` to `path` and its sidecar (`info` + size + sha256); returns the sidecar."
     return serialize_checkpoint(path, state, info).commit()
 
-# %% ../nbs/30_checkpoint.ipynb #3073bcee
+# %% ../nbs/30_checkpoint.ipynb #9ef20bcf
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
@@ -199,7 +199,7 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
     if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
     return upgrade(state, path)
 
-# %% ../nbs/30_checkpoint.ipynb #80c7c9c0
+# %% ../nbs/30_checkpoint.ipynb #99489d9e
 def _to_cpu(obj, reuse:dict|None=None, key=()):
     "A copy of `obj` with every tensor in CPU memory; `reuse` keeps the buffers of the last copy (no new allocation)."
     import torch
@@ -310,7 +310,7 @@ class CheckpointManager:
         write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
         return path
 
-# %% ../nbs/30_checkpoint.ipynb #6e9a3e30
+# %% ../nbs/30_checkpoint.ipynb #944c2498
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
     if which in ('auto', 'latest'):
@@ -343,7 +343,7 @@ def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_lo
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
-# %% ../nbs/30_checkpoint.ipynb #ff760d63
+# %% ../nbs/30_checkpoint.ipynb #b7739a60
 _DCP_CLASSES = {('torch.distributed.checkpoint.metadata', n) for n in (
     'Metadata', 'MetadataIndex', 'StorageMeta', 'TensorProperties', 'TensorStorageMetadata', 'BytesStorageMetadata',
     'ChunkStorageMetadata', '_MEM_FORMAT_ENCODING')} | {
@@ -458,13 +458,14 @@ def verify_sharded(path:Path, every:bool=True):
         bad = next((b for b in found if b), None)
     if bad: raise CheckpointError(f"checkpoint {bad}")
 
-def load_sharded(path, model, optimizer, verify:bool=True) -> dict:
-    "Every rank: read sharded checkpoint `path` into the FSDP `model` and `optimizer`; returns the trainer state."
+def load_sharded(path, model, optimizer, verify:bool=True, check=None) -> dict:
+    "Every rank: read sharded checkpoint `path` into the FSDP `model` and `optimizer`; returns the trainer state, which `check` may refuse before any weight is read."
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
     path = Path(path)
     if verify: verify_sharded(path, every=False)
     extra = load_checkpoint(path/'trainer.pt', verify=verify)
+    if check: check(extra)
     msd, osd = get_state_dict(model, optimizer)
     sd = {'model': msd, 'optim': osd['state']}
     dcp.load(sd, storage_reader=safe_dcp_reader(path))
@@ -486,7 +487,7 @@ def _load_sharded_whole(path:Path, verify:bool) -> dict:
         dcp.load(sd, storage_reader=safe_dcp_reader(path), no_dist=True)
     return {**extra, 'model': sd['model'], 'optimizer': None}
 
-# %% ../nbs/30_checkpoint.ipynb #23f636e4
+# %% ../nbs/30_checkpoint.ipynb #043e3ded
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
              'qk_norm', 'mlp', 'tie_embeddings')
 
@@ -501,7 +502,7 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
                     + (' (different special tokens)' if tok.get('name') == tokenizer_identity.get('name') else ''))
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
-# %% ../nbs/30_checkpoint.ipynb #bcc0a6e8
+# %% ../nbs/30_checkpoint.ipynb #90900058
 def find_checkpoints(target:str|None, runs_dir='runs') -> Checkpoints|Path:
     "A run's `Checkpoints` from a run name, run directory or checkpoints folder; or a checkpoint file."
     if target is None:
@@ -572,7 +573,7 @@ def cmd_checkpoints(args, extra=()) -> int:
     for p in prune(target, keep): print(f"deleted {p}")
     return 0
 
-# %% ../nbs/30_checkpoint.ipynb #f7e3a670
+# %% ../nbs/30_checkpoint.ipynb #9ca84b38
 def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -> Path:
     "The checkpoint file that `--checkpoint spec` (and `--run run`) name; the newest run's latest by default."
     p = Path(spec) if spec else None

@@ -10,7 +10,7 @@ __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'DATASETS', 'HUB_DATASETS', 'PIEC
            'fetch_hub_dataset', 'SourceError', 'read_documents', 'encode_stream', 'default_out', 'prepare',
            'TokenLoader']
 
-# %% ../nbs/11_data.ipynb #c6b02c88
+# %% ../nbs/11_data.ipynb #9e5f63f7
 import glob, hashlib, json, os, shutil, struct, sys, time, urllib.request, warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,20 +19,20 @@ import numpy as np
 from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir, pid_alive
 from .tokenizer import Tokenizer, check_identity
 
-# %% ../nbs/11_data.ipynb #c7c2f705
+# %% ../nbs/11_data.ipynb #50e6022c
 MAGIC, SHARD_VERSION, HEADER = b'JOJOTOK\0', 1, 32
 _DTYPES = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
-def shard_bytes(arr:np.ndarray, count:int|None=None) -> bytes:
-    "The header of a shard of `arr`'s dtype holding `count` items (default: `len(arr)`)."
-    return struct.pack('<8sIIQQ', MAGIC, SHARD_VERSION, arr.dtype.itemsize, len(arr) if count is None else count, 0)
+def shard_bytes(dtype, count:int) -> bytes:
+    "The header of a shard holding `count` items of `dtype`."
+    return struct.pack('<8sIIQQ', MAGIC, SHARD_VERSION, np.dtype(dtype).itemsize, count, 0)
 
 def write_shard(path, arr:np.ndarray|list[np.ndarray], dtype=None) -> Path:
     "Atomically write the 1-D array `arr` (uint8/16/32), or the concatenation of a list of them, as a shard."
     pieces = [arr] if isinstance(arr, np.ndarray) else arr
     dtype = np.dtype(dtype or pieces[0].dtype)
     def w(f):
-        f.write(shard_bytes(np.empty(0, dtype), sum(len(p) for p in pieces)))
+        f.write(shard_bytes(dtype, sum(len(p) for p in pieces)))
         for p in pieces: f.write(memoryview(np.ascontiguousarray(p, dtype=dtype)))  # no copy of the whole shard
     return atomic_write(path, writer=w)
 
@@ -48,7 +48,7 @@ def read_shard(path) -> np.ndarray:
         raise JojoError(f"{path} is truncated ({path.stat().st_size} bytes, expected {HEADER + count * itemsize}); prepare the data again")
     return np.memmap(path, dtype=_DTYPES[itemsize], mode='r', offset=HEADER, shape=(count,))
 
-# %% ../nbs/11_data.ipynb #ba06d0aa
+# %% ../nbs/11_data.ipynb #9c2dfe2b
 @dataclass
 class NamedDataset:
     "A dataset jojo knows by name: where to download it and its sha256."
@@ -88,7 +88,7 @@ def resolve_sources(sources:list[str]) -> list[Path]:
     files = []
     for s in sources:
         if s in DATASETS: files.append(fetch_dataset(s)); continue
-        if hub_source(s): files.append(fetch_hub_dataset(*hub_source(s))); continue
+        if hub := hub_source(s): files.append(fetch_hub_dataset(*hub)); continue
         p = Path(s).expanduser()
         if p.is_file(): files.append(p)
         elif p.is_dir(): files += sorted(q for q in p.rglob('*') if q.is_file() and not q.name.startswith('.'))
@@ -100,7 +100,7 @@ def resolve_sources(sources:list[str]) -> list[Path]:
     if not files: raise JojoError(f"no files found in {' '.join(sources)}")
     return files
 
-# %% ../nbs/11_data.ipynb #3ef2ab12
+# %% ../nbs/11_data.ipynb #44941470
 @dataclass
 class HubDataset:
     "A dataset on the Hugging Face Hub, streamed into a JSONL file in the data dir."
@@ -151,7 +151,7 @@ def fetch_hub_dataset(name:str, limit:int|None=None, spec:HubDataset|None=None, 
         raise JojoError(f"could not stream {name} from the Hugging Face Hub ({why}); {place}") from None
     return path
 
-# %% ../nbs/11_data.ipynb #11a59624
+# %% ../nbs/11_data.ipynb #2e8b19dc
 PIECE = 1 << 18
 
 class SourceError(JojoError): pass
@@ -210,7 +210,7 @@ def _decode(b:bytes, stats:dict) -> str:
         stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
         return s
 
-# %% ../nbs/11_data.ipynb #d1ce31bf
+# %% ../nbs/11_data.ipynb #80423580
 def encode_stream(items, tokenizer:str, chat:bool, workers:int):
     "Encode `(piece, *extra)` items in `workers` threads (0: in this one); yield `(ids, mask, extra)` in order."
     from collections import deque
@@ -232,7 +232,7 @@ def encode_stream(items, tokenizer:str, chat:bool, workers:int):
             if len(pending) >= 4 * workers: yield pending.popleft().result()
         while pending: yield pending.popleft().result()
 
-# %% ../nbs/11_data.ipynb #89601ba2
+# %% ../nbs/11_data.ipynb #829c7a18
 SHARD_TOKENS = 100_000_000
 
 class _SplitWriter:
@@ -286,7 +286,7 @@ def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     h = hashlib.sha256(json.dumps([[str(Path(s).expanduser().resolve()) if not s in DATASETS else s for s in sources], tokenizer, format]).encode()).hexdigest()[:8]
     return cache_dir()/f'{name}-{tokenizer}-{format}-{h}'
 
-# %% ../nbs/11_data.ipynb #5344fb84
+# %% ../nbs/11_data.ipynb #5bc6157f
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             tokenizer:str='gpt2', # tiktoken encoding name or 'bytes'
@@ -355,7 +355,7 @@ def _version():
     from jojo_nb import __version__
     return __version__
 
-# %% ../nbs/11_data.ipynb #037be69c
+# %% ../nbs/11_data.ipynb #392b1a64
 def _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats):
     "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
     n_docs = len(files) if format == 'text' else None
@@ -408,7 +408,7 @@ def _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed
                 bytes_per_token=round(total_bytes / max(total, 1), 4), longest_document_tokens=int(longest),
                 vocab_coverage=round(float((counts > 0).mean()), 4), replaced_chars=stats['replaced'])
 
-# %% ../nbs/11_data.ipynb #afce4f77
+# %% ../nbs/11_data.ipynb #76a96d2c
 class TokenLoader:
     "Batches of `(x, y)` windows from prepared shards, seeded per epoch, disjoint per rank, exactly resumable."
     def __init__(self, path, # a folder written by `prepare`

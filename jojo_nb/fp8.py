@@ -8,13 +8,13 @@ Docs: https://jojo-nb.github.io/jojo_nb/fp8.html.md"""
 __all__ = ['fp8_recipe_name', 'probe_backend', 'fp8_layers', 'fp8_unavailable', 'to_fp8', 'fp8_state', 'load_fp8_state',
            'without_extra_state']
 
-# %% ../nbs/55_fp8.ipynb #526c9ab1
-import contextlib, io, sys
+# %% ../nbs/55_fp8.ipynb #d02ba089
+import contextlib
 import torch
 from torch import nn
 from .core import JojoError
 
-# %% ../nbs/55_fp8.ipynb #9aeca03a
+# %% ../nbs/55_fp8.ipynb #94ccec8c
 def fp8_recipe_name(backend:str, recipe:str) -> str:
     "The recipe `auto` stands for: delayed scaling for TE, tensorwise (current) for torchao."
     if recipe != 'auto': return recipe
@@ -61,7 +61,7 @@ def fp8_unavailable(fp8cfg, device:torch.device, model:nn.Module, tokens_per_mic
                 f"(and dimensions divisible by 16); this model is too small to gain from FP8")
     return None
 
-# %% ../nbs/55_fp8.ipynb #4a7e594e
+# %% ../nbs/55_fp8.ipynb #72eb65cb
 def _te_recipe(te_recipe_module, name:str):
     r = te_recipe_module
     if name == 'delayed': return r.DelayedScaling(fp8_format=r.Format.HYBRID, amax_history_len=1024, amax_compute_algo='max')

@@ -9,7 +9,7 @@ __all__ = ['dist_env', 'pick_device', 'pick_dtype', 'lr_factor', 'Trainer', 'sta
            'should_stop', 'save_checkpoint', 'epoch_progress', 'fit', 'threading_main', 'summary', 'launch_torchrun',
            'child_pids', 'train_from_cli']
 
-# %% ../nbs/50_trainer.ipynb #db6a5717
+# %% ../nbs/50_trainer.ipynb #61119385
 import contextlib, json, math, os, shutil, signal, subprocess, sys, time
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +25,7 @@ from .checkpoint import (CheckpointManager, Checkpoints, CheckpointError, load_f
                                 capture_rng, restore_rng, resume_candidates, save_sharded, load_sharded)
 from .metrics import MetricsLogger
 
-# %% ../nbs/50_trainer.ipynb #7ff0d404
+# %% ../nbs/50_trainer.ipynb #ba852386
 def dist_env() -> tuple[int, int, int]:
     "`(rank, local_rank, world_size)` from torchrun's environment (`(0, 0, 1)` alone)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
@@ -50,7 +50,7 @@ def pick_dtype(spec:str, device:torch.device) -> torch.dtype:
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/50_trainer.ipynb #27c67685
+# %% ../nbs/50_trainer.ipynb #ee2f12e4
 def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ratio:float=0.1, decay_fraction:float=0.2) -> float:
     "The multiplier of the base learning rate at optimizer step `step` (0-based)."
     if step < warmup: return (step + 1) / warmup
@@ -63,7 +63,7 @@ def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ra
     p = min(1.0, (step - warmup) / max(1, max_steps - 1 - warmup))
     return min_ratio + 0.5 * (1.0 - min_ratio) * (1.0 + math.cos(math.pi * p))
 
-# %% ../nbs/50_trainer.ipynb #11ad7fec
+# %% ../nbs/50_trainer.ipynb #9f96c3c7
 class Trainer:
     "Trains a GPT as a `RunConfig` says, in one process or under torchrun."
     def __init__(self, cfg:RunConfig, run_dir, resume:str|None=None, init_from:str|None=None, quiet:bool=False):
@@ -168,7 +168,7 @@ class Trainer:
         if c == 'true' or (c == 'auto' and self.device.type == 'cuda'): return torch.compile(self.model)
         return self.model
 
-# %% ../nbs/50_trainer.ipynb #d0798be5
+# %% ../nbs/50_trainer.ipynb #3cb8d5c2
 def _gather(self:Trainer, obj):
     if not self.distributed: return [obj]
     out = [None] * self.world
@@ -194,8 +194,8 @@ def _resume(self:Trainer, which:str):
         if path is not None and path.is_dir():
             raise JojoError(f"{path} is a sharded checkpoint of an FSDP run; resume it with train.strategy fsdp and as many or more processes")
     if st is None: return
-    check_compatible(st, to_dict(self.cfg), self.tokenizer.identity(), path)
-    if not self.fsdp:
+    if not self.fsdp:  # the sharded path checked before reading weights
+        check_compatible(st, to_dict(self.cfg), self.tokenizer.identity(), path)
         missing, unexpected = unwrap(self.model).load_state_dict(clean_state_dict(st['model']), strict=False)
         if unexpected or [k for k in missing if not k.endswith('_extra_state')]:
             raise JojoError(f"{path} does not fit this model: {', '.join([*missing, *unexpected])[:200]}")
@@ -233,9 +233,8 @@ def _resume_sharded(self:Trainer, ck:Checkpoints, which:str):
         raise CheckpointError(f"no sharded checkpoint to resume from in {ck.folder}")
     for path in dirs:
         try:
-            head = load_checkpoint(path/'trainer.pt', verify=self.cfg.checkpoint.verify)
-            check_compatible(head, to_dict(self.cfg), self.tokenizer.identity(), path)
-            return load_sharded(path, self.model, self.optimizer, verify=self.cfg.checkpoint.verify), path
+            check = lambda st: check_compatible(st, to_dict(self.cfg), self.tokenizer.identity(), path)
+            return load_sharded(path, self.model, self.optimizer, verify=self.cfg.checkpoint.verify, check=check), path
         except CheckpointError as e:
             if not self.quiet: print(f"jojo: warning: {e}", file=sys.stderr)
             if which not in ('auto', 'latest'): raise
@@ -252,7 +251,7 @@ def _restore_fp8(self:Trainer, saved:dict):
 Trainer._gather, Trainer.state, Trainer._resume, Trainer._init_from = _gather, state, _resume, _init_from
 Trainer._resume_sharded, Trainer._restore_fp8 = _resume_sharded, _restore_fp8
 
-# %% ../nbs/50_trainer.ipynb #cc9ddb07
+# %% ../nbs/50_trainer.ipynb #42047d3c
 def train_step(self:Trainer) -> dict:
     "One optimizer step over `grad_accum` fresh micro-batches; returns its loss, next-token accuracy, grad norm and lr."
     model, opt, cfg = self.ddp, self.optimizer, self.cfg
@@ -300,7 +299,7 @@ def train_step(self:Trainer) -> dict:
 
 Trainer.train_step = train_step
 
-# %% ../nbs/50_trainer.ipynb #4ae5f4b3
+# %% ../nbs/50_trainer.ipynb #216b576b
 @torch.no_grad()
 def evaluate(self:Trainer) -> dict:
     "Validation loss, perplexity and accuracy over `eval.iters` fixed batches, averaged over ranks."
@@ -335,7 +334,7 @@ def samples(self:Trainer) -> list[tuple[str, str]]:
 
 Trainer.evaluate, Trainer.samples = evaluate, samples
 
-# %% ../nbs/50_trainer.ipynb #f692f757
+# %% ../nbs/50_trainer.ipynb #d1973035
 def _on_signal(self:Trainer, signum, frame):
     self._signals += 1
     if self._signals > 1 and signum == signal.SIGINT: raise KeyboardInterrupt
@@ -352,7 +351,7 @@ def should_stop(self:Trainer) -> bool:
 
 Trainer._on_signal, Trainer.should_stop = _on_signal, should_stop
 
-# %% ../nbs/50_trainer.ipynb #b08aab53
+# %% ../nbs/50_trainer.ipynb #f958b91a
 def save_checkpoint(self:Trainer, train_loss:float|None, val_loss:float|None, epoch_end:bool=False) -> float:
     "Save a checkpoint of the current step; returns the training stall in seconds (rank 0)."
     info = dict(step=self.step, epoch=round(self.epoch_progress(), 4), tokens=self.tokens, train_loss=train_loss,
@@ -380,7 +379,7 @@ def _track(self:Trainer, name:str, value:float):
 
 Trainer.save_checkpoint, Trainer.epoch_progress, Trainer._track = save_checkpoint, epoch_progress, _track
 
-# %% ../nbs/50_trainer.ipynb #92c43a85
+# %% ../nbs/50_trainer.ipynb #e474beb8
 def fit(self:Trainer) -> str:
     "Train to the end (or a stop); returns how the run ended: finished, interrupted or stopped."
     from tqdm.auto import tqdm
@@ -470,7 +469,7 @@ def threading_main() -> bool:
 
 Trainer.fit = fit
 
-# %% ../nbs/50_trainer.ipynb #18f15bc3
+# %% ../nbs/50_trainer.ipynb #a1391cc9
 def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
     "The box printed at the end of a run."
     m, secs = self.metrics, time.time() - self.t_start
@@ -489,7 +488,7 @@ def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
 
 Trainer.summary = summary
 
-# %% ../nbs/50_trainer.ipynb #e3bed25f
+# %% ../nbs/50_trainer.ipynb #8cc9238e
 def launch_torchrun(nproc:int, argv:list[str], run_name:str) -> int:
     "Run `jojo train` with `argv` in `nproc` processes under torchrun on this machine; returns its exit code."
     argv = [a for i, a in enumerate(argv) if a != '--nproc' and not a.startswith('--nproc=') and (i == 0 or argv[i - 1] != '--nproc')]
