@@ -16,7 +16,7 @@ __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'Checkp
 import json, os, random, shutil, sys, threading, time, warnings
 from pathlib import Path
 import numpy as np
-from .core import JojoError, write_json, sha256_file, fsync_dir, version_info
+from .core import JojoError, write_json, sha256_file, fsync_dir, version_info, first_line, os_error_reason
 from .runs import RunDir, find_run
 
 # %% ../nbs/30_checkpoint.ipynb #dfbaf88c
@@ -63,10 +63,20 @@ class Checkpoints:
         "Rolling checkpoints, oldest first."
         return sorted((self.folder/'rolling').glob('step_*.pt'))
 
-def read_sidecar(path) -> dict|None:
-    "The sidecar of checkpoint `path`, or None when it has none (or an unreadable one)."
-    try: return json.loads(Checkpoints.sidecar(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError): return None
+def read_sidecar(path, strict:bool=False) -> dict|None:
+    """The sidecar of checkpoint `path`, or None when it has none; an unreadable one (not a JSON object, too large)
+    is None too, or with `strict` a `CheckpointError`."""
+    side = Checkpoints.sidecar(path)
+    try:
+        if side.stat().st_size > 64 << 20: raise ValueError('larger than 64 MiB')
+        info = json.loads(side.read_bytes())
+        if not isinstance(info, dict): raise ValueError(f'a JSON {type(info).__name__}, not an object')
+        return info
+    except FileNotFoundError: return None
+    except (OSError, ValueError) as e:
+        if strict: raise CheckpointError(f"sidecar {side} is damaged ({first_line(e)}); delete it to load {Path(path).name} "
+                                         f"unverified, or use another checkpoint") from None
+        return None
 
 # %% ../nbs/30_checkpoint.ipynb #616d516a
 def capture_rng() -> dict:
@@ -119,10 +129,11 @@ def state_bytes(obj) -> int:
 def check_free_space(folder, need:int):
     "Raise `CheckpointError` when `folder`'s disk has less than `need` bytes (plus a margin) free."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(folder).free
-    if free < need * 1.05 + (16 << 20):
-        raise CheckpointError(f"not enough free space in {folder} for a checkpoint: about {need / 2**20:.0f} MiB needed, "
-                              f"{free / 2**20:.0f} MiB free; free some space (or lower checkpoint.keep)")
+    free, margin = shutil.disk_usage(folder).free, need * 0.05 + (16 << 20)
+    if free < need + margin:
+        raise CheckpointError(f"not enough free space in {folder} for a checkpoint: about {need / 2**20:.0f} MiB plus a "
+                              f"{margin / 2**20:.0f} MiB safety margin needed, {free / 2**20:.0f} MiB free; free some space "
+                              f"(or lower checkpoint.keep)")
 
 class PendingCheckpoint:
     "A checkpoint serialized into a temporary file next to `path`, not yet durable nor visible; `commit` finishes it."
@@ -131,7 +142,8 @@ class PendingCheckpoint:
 
     def _fail(self, e):
         self.discard()
-        raise CheckpointError(f"could not write checkpoint {self.path}: {getattr(e, 'strerror', None) or e}; the previous checkpoints are intact") from None
+        raise CheckpointError(f"could not write checkpoint {self.path}: {_write_failure(e)}; the previous checkpoints are "
+                              f"intact") from None
 
     def discard(self):
         "Remove the temporary file (a failed or abandoned save)."
@@ -152,8 +164,17 @@ class PendingCheckpoint:
         except OSError as e: self._fail(e)
         side = {**self.info, 'file': self.path.name, 'bytes': self.path.stat().st_size, 'sha256': digest,
                 'format_version': FORMAT_VERSION, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
-        write_json(Checkpoints.sidecar(self.path), side)
+        try: write_json(Checkpoints.sidecar(self.path), side)
+        except OSError as e:  # a checkpoint without its sidecar is not finished: take it back
+            self.path.unlink(missing_ok=True)
+            self._fail(e)
         return side
+
+def _write_failure(e:BaseException) -> str:
+    "What went wrong in a write: the OS error behind `e` (torch.save wraps it in a RuntimeError), with what to do."
+    cause = e
+    while cause is not None and not isinstance(cause, OSError): cause = cause.__cause__ or cause.__context__
+    return first_line(e) if cause is None else os_error_reason(cause)
 
 def serialize_checkpoint(path, state:dict, info:dict|None=None) -> PendingCheckpoint:
     """Write `state` into a temporary file beside `path`; `commit` makes it durable and visible.
@@ -161,14 +182,16 @@ def serialize_checkpoint(path, state:dict, info:dict|None=None) -> PendingCheckp
     import torch, tempfile
     path = Path(path)
     state = {**state, 'format_version': FORMAT_VERSION}
-    check_free_space(path.parent, state_bytes(state))
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        check_free_space(path.parent, state_bytes(state))
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    except OSError as e:
+        raise CheckpointError(f"could not write checkpoint {path}: {_write_failure(e)}; the previous checkpoints are intact") from None
     pending = PendingCheckpoint(path, Path(tmp), fd, dict(info or {}))
     try:
         with os.fdopen(fd, 'wb', closefd=False) as f: torch.save(state, f)
-    except BaseException as e:
-        if isinstance(e, OSError): pending._fail(e)
-        pending.discard(); raise
+    except Exception as e: pending._fail(e)  # a full disk shows up as torch's RuntimeError around the OSError
+    except BaseException: pending.discard(); raise
     return pending
 
 def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
@@ -176,13 +199,26 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     return serialize_checkpoint(path, state, info).commit()
 
 # %% ../nbs/30_checkpoint.ipynb #9ef20bcf
+def _read_failure(path, e:Exception) -> CheckpointError:
+    "The error for a checkpoint file torch cannot read; a refused pickle says what it held, never how to force it."
+    import pickle, re
+    msg = str(e)
+    if isinstance(e, pickle.UnpicklingError) or 'Weights only load failed' in msg:
+        found = re.search(r'GLOBAL ([\w.]+)', msg) or re.search(r'global[^\w]+([\w.]+)', msg)
+        what = f" ({found.group(1)})" if found else ''
+        return CheckpointError(f"{path} is not a safe checkpoint: it holds a Python object{what} that could run code when "
+                               f"loaded, and jojo_nb loads only tensors and plain data; do not use this file")
+    return CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {first_line(e)[:120]}); "
+                           f"use another checkpoint")
+
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
     path = Path(path)
     if not path.exists(): raise CheckpointError(f"checkpoint {path} does not exist")
     if path.is_dir() and (path/'.metadata').exists(): return upgrade(_load_sharded_whole(path, verify), path)
-    side = read_sidecar(path)
+    if not path.is_file(): raise CheckpointError(f"{path} is not a checkpoint file (nor a sharded checkpoint folder)")
+    side = read_sidecar(path, strict=verify)
     digest = None
     if verify and side is not None:
         if path.stat().st_size != side.get('bytes'):
@@ -190,13 +226,17 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
         digest = _pool('sha256').submit(sha256_file, path)  # hashed while it loads; nothing is used before the check
     elif verify and not quiet:
         print(f"jojo: note: {path} has no sidecar; loading it unverified", file=sys.stderr)
-    try: state = torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        with warnings.catch_warnings():  # torch warns about pickle protocols of files it then refuses: the refusal says it
+            warnings.simplefilter('ignore')
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
         if digest is not None and digest.result() != side.get('sha256'): state = None
-        else: raise CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+        else: raise _read_failure(path, e) from None
     if digest is not None and digest.result() != side.get('sha256'):
         raise CheckpointError(f"checkpoint {path} is corrupt: its sha256 does not match its sidecar")
-    if not isinstance(state, dict) or 'model' not in state: raise CheckpointError(f"{path} is not a jojo checkpoint")
+    if not isinstance(state, dict) or not isinstance(state.get('model'), dict):
+        raise CheckpointError(f"{path} is not a jojo checkpoint (no model weights in it)")
     return upgrade(state, path)
 
 # %% ../nbs/30_checkpoint.ipynb #99489d9e
@@ -270,6 +310,12 @@ class CheckpointManager:
         self._commit(serialize_checkpoint(self.ck.folder/'.latest.new.pt', state, info), info, epoch_end)
 
     def _commit(self, pending:PendingCheckpoint, info, epoch_end):
+        try: self._rotate(pending, info, epoch_end)
+        except OSError as e:
+            raise CheckpointError(f"could not finish checkpoint {self.ck.latest}: {_write_failure(e)}; the complete "
+                                  f"checkpoints on disk still verify") from None
+
+    def _rotate(self, pending:PendingCheckpoint, info, epoch_end):
         ck = self.ck
         new = pending.path
         pending.commit()
@@ -313,9 +359,11 @@ class CheckpointManager:
 # %% ../nbs/30_checkpoint.ipynb #944c2498
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     "The checkpoints to try for `--resume which`, in order."
-    if which in ('auto', 'latest'):
-        emergencies = sorted(ck.folder.glob('emergency_step_*.pt'), reverse=True)
-        return [p for p in [ck.latest, ck.backup, *reversed(ck.rolling_files()), *emergencies, *reversed(ck.sharded_dirs())] if p.exists()]
+    if which in ('auto', 'latest'):  # every checkpoint, newest step first (by sidecar); ties keep this order
+        found = [p for p in [ck.latest, ck.backup, *reversed(ck.rolling_files()), *reversed(ck.sharded_dirs()),
+                             *sorted(ck.folder.glob('emergency_step_*.pt'), reverse=True)] if p.exists()]
+        steps = {p: (read_sidecar(p) or {}).get('step') for p in found}
+        return sorted(found, key=lambda p: -steps[p] if isinstance(steps[p], int) else 1)
     if which == 'best': return [ck.sharded_best if ck.sidecar(ck.sharded_best).exists() and not ck.best.exists() else ck.best]
     p = Path(which)
     if (p.suffix == '.pt' and p.exists()) or (p.is_dir() and (p/'.metadata').exists()): return [p]
@@ -325,52 +373,82 @@ def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
         if cand.exists(): return [cand]
     raise CheckpointError(f"no checkpoint {which!r} in {ck.folder}; `jojo checkpoints list` shows them")
 
+def _inode(path:Path):
+    try: st = path.stat()
+    except OSError: return path
+    return (st.st_dev, st.st_ino) if path.is_file() else path
+
 def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_location='cpu') -> tuple[dict, Path]|tuple[None, None]:
     "Load the checkpoint `--resume which` names, falling back past damaged ones (saying so); `(None, None)` for a fresh start with `auto`."
     cands = resume_candidates(ck, which)
     if not cands:
         if which == 'auto': return None, None
         raise CheckpointError(f"no checkpoint to resume from in {ck.folder}")
-    errors = []
-    for i, path in enumerate(cands):
+    errors, damaged = [], set()
+    for path in cands:
+        inode = _inode(path)
+        if inode in damaged: continue  # a hard link of a file that failed: the same damaged bytes
         try:
             state = load_checkpoint(path, verify=verify, map_location=map_location)
             if errors: print(f"jojo: resuming from {path} instead", file=sys.stderr)
             return state, path
         except CheckpointError as e:
             print(f"jojo: warning: {e}", file=sys.stderr)
-            errors.append(str(e))
+            errors.append(str(e)); damaged.add(inode)
             if which not in ('auto', 'latest'): raise
     raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
 
 # %% ../nbs/30_checkpoint.ipynb #b7739a60
 _DCP_CLASSES = {('torch.distributed.checkpoint.metadata', n) for n in (
-    'Metadata', 'MetadataIndex', 'StorageMeta', 'TensorProperties', 'TensorStorageMetadata', 'BytesStorageMetadata',
+    'Metadata', 'MetadataIndex', 'StorageMeta', 'TensorProperties', 'TensorStorageMetadata',
     'ChunkStorageMetadata', '_MEM_FORMAT_ENCODING')} | {
     ('torch.distributed.checkpoint.filesystem', '_StorageInfo'), ('torch', 'Size'), ('torch.serialization', '_get_layout'),
     ('pathlib', 'PosixPath'), ('pathlib', 'WindowsPath'), ('collections', 'OrderedDict')}
 
 def _safe_dcp_metadata(f):
-    "Unpickle DCP's `.metadata` allowing only its own classes and torch dtypes."
-    import pickle, torch
+    """Unpickle DCP's `.metadata` allowing only its own classes and torch dtypes. Byte entries
+    (`BytesStorageMetadata`: objects that DCP would unpickle with `weights_only=False`) are refused: jojo_nb
+    never writes them, and they are how a crafted checkpoint runs code."""
+    import pickle, re, torch
+    where = getattr(f, 'name', 'checkpoint metadata')
     class Restricted(pickle.Unpickler):
         def find_class(self, module, name):
             if (module, name) in _DCP_CLASSES or (module == 'torch' and isinstance(getattr(torch, name, None), torch.dtype)):
                 return super().find_class(module, name)
-            raise CheckpointError(f"{getattr(f, 'name', 'checkpoint metadata')} refers to {module}.{name}, which a DCP "
+            if name == 'BytesStorageMetadata':
+                raise CheckpointError(f"{where} lists a pickled Python object among its entries, which jojo_nb never "
+                                      f"writes and never unpickles; this checkpoint was not made by jojo_nb and is not loaded")
+            raise CheckpointError(f"{where} refers to {module}.{name}, which a DCP "
                                   f"checkpoint never holds; it was not made by jojo_nb and is not loaded")
-    return Restricted(f).load()
+    try: md = Restricted(f).load()
+    except CheckpointError: raise
+    except Exception as e: raise CheckpointError(f"{where} is damaged ({first_line(e)[:100]}); use another checkpoint") from None
+    from torch.distributed.checkpoint.metadata import Metadata, TensorStorageMetadata
+    if not isinstance(md, Metadata): raise CheckpointError(f"{where} is not DCP metadata; use another checkpoint")
+    for key, m in md.state_dict_metadata.items():
+        if not isinstance(m, TensorStorageMetadata):
+            raise CheckpointError(f"{where}: entry {key} is not a tensor; jojo_nb checkpoints hold only tensors")
+    for info in (md.storage_data or {}).values():
+        if not re.fullmatch(r'__\d+_\d+\.distcp', str(getattr(info, 'relative_path', ''))):
+            raise CheckpointError(f"{where} points outside its shard files ({getattr(info, 'relative_path', None)!r}); "
+                                  f"it was not made by jojo_nb and is not loaded")
+    return md
 
 def safe_dcp_reader(path):
     "A DCP `FileSystemReader` for `path` whose metadata is read without running code."
     from torch.distributed.checkpoint import FileSystemReader
     from torch.distributed.checkpoint.metadata import StorageMeta
+    from torch.distributed.checkpoint.planner import LoadItemType
     class SafeReader(FileSystemReader):
         def read_metadata(self, *args, **kwargs):
             with open(Path(self.path)/'.metadata', 'rb') as f: md = _safe_dcp_metadata(f)
             if getattr(md, 'storage_meta', None) is None: md.storage_meta = StorageMeta()
             md.storage_meta.load_id = self.load_id
             return md
+        def read_data(self, plan, planner):
+            if any(item.type == LoadItemType.BYTE_IO for item in plan.items):  # never reached past the metadata check
+                raise CheckpointError(f"{self.path} asks to unpickle a Python object; it is not loaded")
+            return super().read_data(plan, planner)
     return SafeReader(path)
 
 def _shard_files(path:Path) -> list[Path]: return sorted(Path(path).glob('__*.distcp'))
@@ -404,7 +482,7 @@ def save_sharded(ck:Checkpoints, step:int, model, optimizer, extra:dict, info:di
         if rank == 0: shutil.rmtree(tmp, ignore_errors=True)
         raise CheckpointError(f"could not write sharded checkpoint {final}: {next(e for _, e in everyone if e)}; the previous checkpoints are intact")
     if rank == 0:
-        digests = {k: v for d, _ in everyone for k, v in d.items()}
+        digests = {k: v for d, _ in everyone for k, v in d.items()} | {'.metadata': sha256_file(tmp/'.metadata')}
         write_checkpoint(tmp/'trainer.pt', {**extra, 'model': {}, 'param_groups': osd['param_groups']}, info)
         Checkpoints.sidecar(final).unlink(missing_ok=True)
         if final.exists(): shutil.rmtree(final)
@@ -440,8 +518,9 @@ def _link_dir(src:Path, dst:Path):
 
 def verify_sharded(path:Path, every:bool=True):
     "Check the shard files of sharded checkpoint `path` against its sidecar (under a process group: this rank's share)."
-    side = read_sidecar(path)
-    if side is None or side.get('format') != 'dcp': raise CheckpointError(f"{path} is not a complete sharded checkpoint (no sidecar); use another one")
+    side = read_sidecar(path, strict=True)
+    if side is None or side.get('format') != 'dcp' or not isinstance(side.get('shards'), dict):
+        raise CheckpointError(f"{path} is not a complete sharded checkpoint (no sidecar); use another one")
     rank, world, dist = (0, 1, None) if every else _dist()
     bad = None
     for i, (name, digest) in enumerate(sorted(side['shards'].items())):
@@ -452,6 +531,11 @@ def verify_sharded(path:Path, every:bool=True):
     t = path/'trainer.pt'
     if rank == 0 and not bad and (not t.exists() or sha256_file(t) != (read_sidecar(t) or {}).get('sha256')):
         bad = f"{t} is missing or corrupt"
+    if rank == 0 and not bad:  # what a load would unpickle, checked the same safe way
+        try:
+            with open(path/'.metadata', 'rb') as f: _safe_dcp_metadata(f)
+        except OSError as e: bad = f"{path/'.metadata'} cannot be read ({e.strerror})"
+        except CheckpointError as e: bad = str(e)
     if dist:
         found = [None] * world
         dist.all_gather_object(found, bad)
@@ -529,10 +613,15 @@ def checkpoints_table(ck:Checkpoints) -> str:
     return '\n'.join('  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 def verify_all(paths:list[Path]) -> list[tuple[Path, str]]:
-    "`(path, 'ok' | 'no sidecar' | reason)` for each checkpoint."
+    "`(path, 'ok' | 'ok (no sidecar)' | reason)` for each checkpoint; a file without a sidecar is checked by loading it."
     out = []
     for p in paths:
-        s = read_sidecar(p)
+        try: s = read_sidecar(p, strict=True)
+        except CheckpointError as e: out.append((p, 'damaged sidecar')); continue
+        if s is None and p.is_file():
+            try: load_checkpoint(p, verify=False); out.append((p, 'ok (no sidecar)'))
+            except CheckpointError as e: out.append((p, f"not a checkpoint: {str(e).replace(str(p), 'it')}"))
+            continue
         if s is None: out.append((p, 'no sidecar')); continue
         if p.is_dir():
             try: verify_sharded(p); out.append((p, 'ok'))
@@ -544,8 +633,10 @@ def verify_all(paths:list[Path]) -> list[tuple[Path, str]]:
     return out
 
 def prune(ck:Checkpoints, keep:int) -> list[Path]:
-    "Delete all but the newest `keep` rolling checkpoints; returns the deleted files."
-    old = ck.rolling_files()[:-keep] if keep > 0 else ck.rolling_files()
+    "Delete all but the newest `keep` (at least 1) rolling checkpoints; returns the deleted files."
+    if not isinstance(keep, int) or keep < 1:
+        raise JojoError(f"--keep {keep}: keep at least 1 rolling checkpoint (latest.pt and best.pt are never pruned)")
+    old = ck.rolling_files()[:-keep]
     for p in old: p.unlink(missing_ok=True); Checkpoints.sidecar(p).unlink(missing_ok=True)
     return old
 
@@ -567,7 +658,7 @@ def cmd_checkpoints(args, extra=()) -> int:
     if args.action == 'verify':
         bad = 0
         for p, status in verify_all(files):
-            print(f"{status:<28} {p}"); bad += status not in ('ok', 'no sidecar')
+            print(f"{status:<28} {p}"); bad += not status.startswith('ok')
         return 1 if bad else 0
     keep = args.keep if args.keep is not None else 10
     for p in prune(target, keep): print(f"deleted {p}")
@@ -595,11 +686,15 @@ def resolve_checkpoint(spec:str|None=None, run:str|None=None, runs_dir='runs') -
 def load_model(path, device='cpu', verify:bool=True):
     "`(model, RunConfig, state)` from a checkpoint file; the model in eval mode on `device`."
     from jojo_nb.config import from_dict
-    from jojo_nb.model import GPT, clean_state_dict
+    from jojo_nb.model import build_model, clean_state_dict
     state = load_checkpoint(path, verify=verify)
-    cfg = from_dict(state.get('config') or {}, f'{path}: ')
-    model = GPT(cfg.model)
-    model.load_state_dict(clean_state_dict(state['model']))
+    if not isinstance(state.get('config'), dict) or not isinstance(state['config'].get('model'), dict):
+        raise CheckpointError(f"{path} holds no model config, so its model cannot be rebuilt; was it saved by jojo_nb?")
+    cfg = from_dict(state['config'], f'{path}: ')
+    model = build_model(cfg.model)
+    try: model.load_state_dict(clean_state_dict(state['model']))
+    except (RuntimeError, AttributeError, TypeError) as e:
+        raise CheckpointError(f"{path}: its weights do not fit its own config ({first_line(e)[:160]})") from None
     return model.to(device).eval(), cfg, state
 
 def cmd_export(args, extra=()) -> int:
@@ -607,6 +702,6 @@ def cmd_export(args, extra=()) -> int:
     from jojo_nb.hf import export_hf, export_safetensors
     path = resolve_checkpoint(args.checkpoint, None, getattr(args, 'runs_dir', 'runs'))
     model, cfg, _ = load_model(path)
-    out = (export_hf if args.format == 'hf' else export_safetensors)(model, args.out)
+    out = (export_hf if args.format == 'hf' else export_safetensors)(model, args.out, force=getattr(args, 'force', False))
     print(f"wrote {out} ({args.format}) from {path}")
     return 0

@@ -11,7 +11,7 @@ __all__ = ['COMMANDS', 'CHAPTER_COMMANDS', 'add_config_args', 'config_from_args'
 # %% ../nbs/90_cli.ipynb #19277b72
 import argparse, json, sys, traceback
 from pathlib import Path
-from .core import JojoError, version_info
+from .core import JojoError, version_info, os_error_line
 from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, to_dict, preset_diff,
                             save_config, parse_overrides)
 
@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = cmd('train', 'train a model (default: the tiny-cpu preset on Tiny Shakespeare)')
     t.add_argument('--resume', metavar='WHICH', help='auto, latest, best, a checkpoint name or a path')
     t.add_argument('--init-from', metavar='CKPT', help='start from the weights of a checkpoint (fine-tuning)')
+    t.add_argument('--init-partial', action='store_true', help='with --init-from: accept a checkpoint that lacks some '
+                   'of the model\'s weights (they keep their initial values)')
     t.add_argument('--run-name', metavar='N', help='name of the run directory (default: preset and time)')
     t.add_argument('--runs-dir', metavar='D', default='runs', help='where runs live (default: runs)')
     t.add_argument('--nproc', metavar='N', type=int, help='launch N processes with torchrun on this machine')
@@ -113,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument('checkpoint', metavar='CKPT')
     x.add_argument('out', metavar='OUT')
     x.add_argument('--format', default='hf', choices=['hf', 'safetensors'])
+    x.add_argument('--force', action='store_true', help='export into a folder that holds other files (overwriting them)')
 
     pl = cmd('plot', 'write PNG charts of one or more runs')
     pl.add_argument('runs', nargs='+', metavar='RUN')
@@ -158,6 +161,9 @@ def resumed_run_name(args) -> str|None:
 
 def cmd_train(args, extra):
     "`jojo train`: resolve the run and the config (a resumed run's own, unless told otherwise), then train."
+    from jojo_nb.runs import check_run_name
+    if args.nproc is not None and args.nproc < 1: raise JojoError(f"--nproc {args.nproc}: give 1 or more processes")
+    if args.run_name is not None: check_run_name(args.run_name)
     args.run_name = resumed_run_name(args)
     run_config = Path(args.runs_dir)/args.run_name/'config.json' if args.run_name else None
     if args.resume and not (args.config or args.preset) and run_config and run_config.exists(): args.config = str(run_config)
@@ -220,3 +226,7 @@ def main(argv:list[str]|None=None) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:  # the disk, not the code: a full disk, a read-only or missing folder
+        if debug: traceback.print_exc()
+        print(f"jojo: error: {os_error_line(e)}", file=sys.stderr)
+        return 2

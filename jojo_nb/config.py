@@ -16,7 +16,7 @@ import copy, dataclasses, difflib, functools, json, types, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from fastcore.docments import docments
-from .core import JojoError, write_json
+from .core import JojoError, write_json, read_user_text
 
 # %% ../nbs/01_config.ipynb #b91acf1e
 class ConfigError(JojoError):
@@ -312,10 +312,10 @@ def _merge(base:dict, over:dict) -> dict:
     return out
 
 def _read_json(path:Path) -> dict:
-    try: d = json.loads(path.read_text(encoding='utf-8'))
-    except FileNotFoundError: raise ConfigError(f"config file {path} does not exist; check the path") from None
-    except IsADirectoryError: raise ConfigError(f"config file {path} is a directory; give a .json file") from None
-    except UnicodeDecodeError: raise ConfigError(f"config file {path} is not UTF-8 text; give a JSON file") from None
+    "A config file's JSON object: a regular UTF-8 file of at most 1 MiB (so `/dev/zero` cannot fill the memory)."
+    try: text = read_user_text(path, 'config file', limit=1 << 20)
+    except JojoError as e: raise ConfigError(str(e)) from None
+    try: d = json.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigError(f"config file {path}: invalid JSON at line {e.lineno} column {e.colno} ({e.msg})") from None
     if not isinstance(d, dict): raise ConfigError(f"config file {path} must hold a JSON object, not {type(d).__name__}")

@@ -348,7 +348,8 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if meta['replaced_chars'] and verbose:
-        warnings.warn(f"{meta['replaced_chars']} invalid UTF-8 byte sequence(s) were replaced by U+FFFD")
+        print(f"jojo: warning: {meta['replaced_chars']} invalid UTF-8 byte sequence(s) in the sources were replaced by "
+              f"U+FFFD; give UTF-8 text to keep every character", file=sys.stderr)
     return out
 
 def _version():

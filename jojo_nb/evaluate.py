@@ -12,7 +12,7 @@ import json, math, sys
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from .core import JojoError, data_dir
+from .core import JojoError, data_dir, first_line
 from .tokenizer import Tokenizer
 from .model import token_hits
 
@@ -39,17 +39,28 @@ def hellaswag_file(path:str|None=None) -> Path:
                         f"{HELLASWAG_URL} there (or give --hellaswag FILE)") from None
 
 def hellaswag_items(path, limit:int|None=None) -> list[dict]:
-    "Items `{ctx, endings, label}` from a HellaSwag JSONL file (bad lines are reported with their number)."
+    "Items `{ctx, endings, label}` from a HellaSwag JSONL file; a bad line is a `JojoError` naming its number."
+    path = Path(path)
+    if limit is not None and limit < 1: raise JojoError(f"--limit {limit}: give 1 or more items")
+    if not path.is_file(): raise JojoError(f"HellaSwag file {path} is not a regular file; give the JSONL file")
     items = []
-    with open(path, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip(): continue
-            try: d = json.loads(line)
-            except json.JSONDecodeError: raise JojoError(f"{path}:{n}: malformed JSON") from None
-            if not {'ctx', 'endings', 'label'} <= d.keys() or len(d['endings']) != 4:
-                raise JojoError(f"{path}:{n}: a HellaSwag item needs ctx, 4 endings and label")
-            items.append(dict(ctx=d['ctx'], endings=d['endings'], label=int(d['label'])))
-            if limit and len(items) >= limit: break
+    try:
+        with open(path, encoding='utf-8') as f:
+            for n, line in enumerate(f, 1):
+                if len(line) > 1 << 20: raise JojoError(f"{path}:{n}: a line longer than 1 MiB; is it a HellaSwag JSONL file?")
+                if not line.strip(): continue
+                try: d = json.loads(line)
+                except json.JSONDecodeError: raise JojoError(f"{path}:{n}: malformed JSON; is it a HellaSwag JSONL file?") from None
+                ok = (isinstance(d, dict) and {'ctx', 'endings', 'label'} <= d.keys() and isinstance(d['ctx'], str)
+                      and isinstance(d['endings'], list) and len(d['endings']) == 4 and all(isinstance(e, str) for e in d['endings']))
+                try: label = int(d['label']) if ok and not isinstance(d['label'], bool) else -1
+                except (TypeError, ValueError): label = -1
+                if not ok or label not in range(4):
+                    raise JojoError(f"{path}:{n}: a HellaSwag item needs a text ctx, a list of 4 text endings and a label 0-3")
+                items.append(dict(ctx=d['ctx'], endings=d['endings'], label=label))
+                if limit and len(items) >= limit: break
+    except UnicodeDecodeError as e: raise JojoError(f"{path} is not UTF-8 text ({first_line(e)[:80]}); give the HellaSwag JSONL file") from None
+    if not items: raise JojoError(f"{path} holds no HellaSwag items; give the HellaSwag JSONL file")
     return items
 
 # %% ../nbs/75_evaluate.ipynb #bf5e99df
@@ -108,6 +119,8 @@ def cmd_eval(args, extra=()) -> int:
     "`jojo eval`: validation loss on `--data`, HellaSwag with `--hellaswag`, of a checkpoint."
     from jojo_nb.sample import load_for_sampling
     from jojo_nb.trainer import dist_env
+    if args.limit is not None and args.limit < 1: raise JojoError(f"--limit {args.limit}: give 1 or more")
+    items = hellaswag_items(hellaswag_file(args.hellaswag or None), args.limit) if args.hellaswag is not None else None
     model, tok, where = load_for_sampling(args.checkpoint, args.run, args.runs_dir)
     rank, _, world = dist_env()
     if world > 1:
@@ -121,7 +134,6 @@ def cmd_eval(args, extra=()) -> int:
             p = prepare([args.data], tokenizer=tok.name, format='chat' if tok.chat else 'text', progress=False)
         out.update(val_loss(model, p, tok, max_batches=args.limit))
     if args.hellaswag is not None:
-        items = hellaswag_items(hellaswag_file(args.hellaswag or None), args.limit)
         hs = hellaswag(model, tok, items, rank=rank, world=world)
         out.update({'hellaswag_acc': hs['acc'], 'hellaswag_acc_norm': hs['acc_norm'], 'hellaswag_n': hs['n']})
     if not args.data and args.hellaswag is None: raise JojoError("jojo eval needs --data DIR and/or --hellaswag [FILE]")

@@ -8,9 +8,9 @@ Docs: https://jojo-nb.github.io/jojo_nb/metrics.html.md"""
 __all__ = ['TB_TAGS', 'MetricsLogger', 'truncate_after', 'read_metrics']
 
 # %% ../nbs/40_metrics.ipynb #8407515e
-import json, math, os
+import contextlib, json, math, os
 from pathlib import Path
-from .core import atomic_write
+from .core import JojoError, atomic_write, os_error_reason
 from .runs import RunDir
 
 # %% ../nbs/40_metrics.ipynb #f772698f
@@ -30,16 +30,27 @@ class MetricsLogger:
         run.path.mkdir(parents=True, exist_ok=True)
         if resume_step is not None:
             for f in (run.metrics_file, run.samples_file): truncate_after(f, resume_step)
+            truncate_after(run.log_file, resume_step, step_of=lambda line: int(line.split(maxsplit=1)[0]))
         self.metrics = open(run.metrics_file, 'a', encoding='utf-8')
         self.samples = open(run.samples_file, 'a', encoding='utf-8')
         self.log_txt = open(run.log_file, 'a', encoding='utf-8')
         self.tb = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
+            _quiet_writer_threads()
             self.tb = SummaryWriter(str(run.tensorboard), purge_step=None if resume_step is None else resume_step + 1)
 
     def log(self, record:dict):
         "Write one record everywhere."
+        with self._writing(): self._log(record)
+
+    @contextlib.contextmanager
+    def _writing(self):
+        "A failed write (a full disk, here or in TensorBoard's writer thread) becomes one line naming the run."
+        try: yield
+        except OSError as e: raise JojoError(f"cannot write the logs of run {self.run.path}: {os_error_reason(e)}") from None
+
+    def _log(self, record:dict):
         self.metrics.write(json.dumps({k: _clean(v) for k, v in record.items()}) + '\n')
         self.metrics.flush()
         step = record['step']
@@ -54,6 +65,9 @@ class MetricsLogger:
 
     def sample(self, step:int, prompt:str, text:str):
         "Record a generated sample."
+        with self._writing(): self._sample(step, prompt, text)
+
+    def _sample(self, step:int, prompt:str, text:str):
         self.samples.write(json.dumps({'step': step, 'prompt': prompt, 'text': text}) + '\n')
         self.samples.flush()
         if self.tb is not None: self.tb.add_text('samples', f"**{prompt}**{text}", step)
@@ -76,21 +90,37 @@ class MetricsLogger:
         for f in (self.metrics, self.samples, self.log_txt): f.close()
         if self.tb is not None: self.tb.close()
 
-def truncate_after(path, step:int):
-    "Drop the JSONL records of `path` with a step after `step` (a resumed run rewrites them)."
+def _json_step(line:str):
+    rec = json.loads(line)
+    return rec.get('step', 0) if isinstance(rec, dict) else None
+
+def truncate_after(path, step:int, step_of=_json_step):
+    "Drop the lines of `path` whose step (`step_of(line)`; JSONL records by default) is after `step` (a resumed run rewrites them)."
     path = Path(path)
     if not path.exists(): return
     keep = []
-    for line in path.read_text(encoding='utf-8').splitlines():
-        try: rec = json.loads(line)
-        except json.JSONDecodeError: continue  # a line cut by a crash
-        if rec.get('step', 0) <= step: keep.append(line)
+    for line in path.read_text(encoding='utf-8', errors='replace').splitlines():
+        try: s = step_of(line)
+        except (ValueError, IndexError): continue  # a line cut by a crash
+        if isinstance(s, (int, float)) and s <= step: keep.append(line)
     atomic_write(path, ''.join(l + '\n' for l in keep))
+
+def _quiet_writer_threads():
+    """TensorBoard writes event files in a thread that re-raises its error (a full disk) there, which prints a
+    traceback; the same error reaches the trainer at its next write (one line there), so the thread stays quiet."""
+    import threading
+    if getattr(threading.excepthook, 'jojo', False): return
+    previous = threading.excepthook
+    def hook(args):
+        if not (isinstance(args.exc_value, OSError) and type(args.thread).__module__.startswith('tensorboard')): previous(args)
+    hook.jojo = True
+    threading.excepthook = hook
 
 def read_metrics(path) -> list[dict]:
     "The records of a `metrics.jsonl` (a line cut short by a crash is skipped)."
     out = []
-    for line in Path(path).read_text(encoding='utf-8').splitlines():
-        try: out.append(json.loads(line))
-        except json.JSONDecodeError: pass
+    for line in Path(path).read_text(encoding='utf-8', errors='replace').splitlines():
+        try: rec = json.loads(line)
+        except ValueError: continue
+        if isinstance(rec, dict): out.append(rec)
     return out

@@ -7,8 +7,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/model.html.md"""
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'PEAK_BF16_TFLOPS', 'padded_vocab', 'make_dropout', 'make_norm', 'rotary_tables', 'apply_rotary',
            'CausalSelfAttention', 'MLP', 'Block', 'KVCache', 'GPT', 'token_hits', 'param_counts', 'flops_per_token',
-           'peak_tflops', 'mfu', 'clean_state_dict', 'unwrap', 'sample_next', 'generate_steps', 'generate', 'stream',
-           'Optimizers', 'param_groups', 'make_optimizer']
+           'peak_tflops', 'mfu', 'clean_state_dict', 'build_model', 'unwrap', 'sample_next', 'generate_steps',
+           'generate', 'stream', 'Optimizers', 'param_groups', 'make_optimizer']
 
 # %% ../nbs/20_model.ipynb #5402fe9e
 import math
@@ -249,6 +249,16 @@ def clean_state_dict(sd:dict) -> dict:
             else: break
         out[k.replace('._orig_mod.', '.')] = v
     return out
+
+def build_model(cfg:ModelConfig, device='cpu') -> 'GPT':
+    "`GPT(cfg)` on `device`; a model too large for the memory there is a one-line `JojoError`, not an allocator traceback."
+    try: return GPT(cfg).to(device)
+    except (MemoryError, RuntimeError) as e:  # torch.OutOfMemoryError is a RuntimeError
+        if not isinstance(e, MemoryError) and not any(w in str(e).lower() for w in ('memory', 'alloc')): raise
+        v, d = padded_vocab(cfg.vocab_size or 50257, cfg.vocab_multiple), cfg.n_embd
+        n = v * d * (1 if cfg.tie_embeddings else 2) + cfg.block_size * d + 12 * cfg.n_layer * d * d
+        raise JojoError(f"the model (about {n / 1e9:.1f}B parameters, {n * 4 / 2**30:.0f} GiB of fp32 weights) does not fit "
+                        f"in memory on {device}; make it smaller (model.n_layer, model.n_embd)") from None
 
 def unwrap(model:nn.Module) -> nn.Module:
     "The plain `GPT` inside DDP, FSDP or torch.compile wrappers."

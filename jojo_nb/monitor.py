@@ -155,13 +155,13 @@ class RunData:
         self.offset += end
         body = data[:end].strip()
         if not body: return []
-        try: return json.loads(b'[' + body.replace(b'\n', b',') + b']')  # one parse for all the lines
-        except json.JSONDecodeError:  # a damaged line somewhere: parse line by line and skip it
-            out = []
+        try: recs = json.loads(b'[' + body.replace(b'\n', b',') + b']')  # one parse for all the lines
+        except ValueError:  # a damaged line somewhere (cut JSON, bytes that are not UTF-8): parse line by line, skip it
+            recs = []
             for line in body.splitlines():
-                try: out.append(json.loads(line))
-                except json.JSONDecodeError: pass
-            return out
+                try: recs.append(json.loads(line))
+                except ValueError: pass
+        return [r for r in recs if isinstance(r, dict) and isinstance(r.get('step', 0), (int, float))]
 
     def _read_events(self) -> int:
         "Points from the event files, read from where the last call stopped; scalar events decoded in bulk."
@@ -243,9 +243,10 @@ class RunData:
         f = self.run.samples_file
         if not f.exists(): return []
         out = []
-        for line in f.read_text(encoding='utf-8').splitlines()[-n:]:
-            try: out.append(json.loads(line))
-            except json.JSONDecodeError: pass
+        for line in f.read_text(encoding='utf-8', errors='replace').splitlines()[-n:]:
+            try: rec = json.loads(line)
+            except ValueError: continue
+            if isinstance(rec, dict) and {'step', 'prompt', 'text'} <= rec.keys(): out.append(rec)
         return out
 
 # %% ../nbs/80_monitor.ipynb #bfaa7f52

@@ -6,8 +6,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/trainer.html.md"""
 
 # %% auto #0
 __all__ = ['dist_env', 'pick_device', 'pick_dtype', 'lr_factor', 'Trainer', 'state', 'train_step', 'evaluate', 'samples',
-           'should_stop', 'save_checkpoint', 'epoch_progress', 'fit', 'threading_main', 'summary', 'launch_torchrun',
-           'child_pids', 'train_from_cli']
+           'should_stop', 'save_checkpoint', 'epoch_progress', 'fit', 'exit_code', 'threading_main', 'summary',
+           'launch_torchrun', 'child_pids', 'train_from_cli']
 
 # %% ../nbs/50_trainer.ipynb #61119385
 import contextlib, json, math, os, shutil, signal, subprocess, sys, time
@@ -15,12 +15,12 @@ from dataclasses import asdict
 from pathlib import Path
 import torch
 import torch.distributed as dist
-from .core import JojoError, version_info
+from .core import JojoError, version_info, first_line, os_error_line
 from .config import RunConfig, to_dict, load_config, flatten
-from .runs import RunDir, new_run_name
+from .runs import RunDir, RunLock, new_run_name
 from .tokenizer import Tokenizer
 from .data import prepare, TokenLoader
-from .model import GPT, make_optimizer, unwrap, clean_state_dict, mfu, token_hits
+from .model import GPT, build_model, make_optimizer, unwrap, clean_state_dict, mfu, token_hits
 from .checkpoint import (CheckpointManager, Checkpoints, CheckpointError, load_for_resume, load_checkpoint, check_compatible,
                                 capture_rng, restore_rng, resume_candidates, save_sharded, load_sharded)
 from .metrics import MetricsLogger
@@ -66,8 +66,11 @@ def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ra
 # %% ../nbs/50_trainer.ipynb #9f96c3c7
 class Trainer:
     "Trains a GPT as a `RunConfig` says, in one process or under torchrun."
-    def __init__(self, cfg:RunConfig, run_dir, resume:str|None=None, init_from:str|None=None, quiet:bool=False):
+    def __init__(self, cfg:RunConfig, run_dir, resume:str|None=None, init_from:str|None=None, quiet:bool=False,
+                 init_partial:bool=False):
         self.cfg, self.run = cfg, RunDir(run_dir)
+        self.lock = RunLock(self.run)  # one writer per run: taken for real when `fit` starts
+        if int(os.environ.get('RANK', 0)) == 0: self.lock.check()
         if not resume and Checkpoints.of_run(self.run).files():  # a fresh start would rotate and prune its checkpoints
             raise JojoError(f"{self.run.path} already has checkpoints; continue it with --resume latest, "
                             f"or give another --run-name")
@@ -99,8 +102,8 @@ class Trainer:
         self.max_steps = (t.max_steps or (math.ceil(t.epochs * steps_per_epoch) if t.epochs else
                           math.ceil(t.max_tokens / self.tokens_per_step)))
         torch.manual_seed(t.seed)  # the same initial weights on every rank
-        self.model = GPT(cfg.model).to(self.device)
-        if init_from: self._init_from(init_from)
+        self.model = build_model(cfg.model, self.device)
+        if init_from: self._init_from(init_from, init_partial)
         self.fp8_layers, self.fp8_ctx = self._setup_fp8(B * T)
         self.fsdp = t.strategy == 'fsdp' and self.distributed
         if self.fsdp: self._shard()
@@ -113,10 +116,9 @@ class Trainer:
         self.compiled = self._maybe_compile()
         self.ddp = (torch.nn.parallel.DistributedDataParallel(self.compiled, device_ids=[self.device.index] if self.device.type == 'cuda' else None)
                     if self.distributed and not self.fsdp else self.compiled)
-        self.ckpts = CheckpointManager(self.run.checkpoints, cfg.checkpoint.keep, cfg.checkpoint.async_save,
-                                       cfg.checkpoint.epoch, cfg.checkpoint.best) if self.master else None
+        self.ckpts = None  # made in `fit`, once this process holds the run's lock
         self.flops_per_token = self.model.flops_per_token(T)
-        self._stop_requested, self._signals, self.logger = False, 0, None
+        self._stop_requested, self._signals, self.stop_signal, self.logger = False, 0, None, None
         self.hellaswag_items = None
         if cfg.eval.hellaswag and cfg.eval.interval:
             from jojo_nb.evaluate import hellaswag_items, hellaswag_file
@@ -194,6 +196,9 @@ def _resume(self:Trainer, which:str):
         if path is not None and path.is_dir():
             raise JojoError(f"{path} is a sharded checkpoint of an FSDP run; resume it with train.strategy fsdp and as many or more processes")
     if st is None: return
+    lacking = [k for k in ('step', *(() if self.fsdp else ('optimizer',))) if k not in st]
+    if lacking: raise CheckpointError(f"{path} lacks {', '.join(lacking)}, so a run cannot continue from it; "
+                                      f"start a new run from its weights with --init-from")
     if not self.fsdp:  # the sharded path checked before reading weights
         check_compatible(st, to_dict(self.cfg), self.tokenizer.identity(), path)
         missing, unexpected = unwrap(self.model).load_state_dict(clean_state_dict(st['model']), strict=False)
@@ -212,10 +217,18 @@ def _resume(self:Trainer, which:str):
     if rngs: restore_rng(rngs[self.rank])
     self.resumed_from = path
 
-def _init_from(self:Trainer, ckpt:str):
+def _init_from(self:Trainer, ckpt:str, partial:bool=False):
     st = load_checkpoint(ckpt, verify=self.cfg.checkpoint.verify)
     sd = clean_state_dict(st['model'])
     mine = unwrap(self.model).state_dict()
+    lacking = [k for k in mine if k not in sd and not k.endswith('_extra_state')]
+    if lacking and not partial:
+        raise JojoError(f"{ckpt} lacks {len(lacking)} weight(s) of this model ({', '.join(lacking[:4])}"
+                        f"{', ...' if len(lacking) > 4 else ''}); give a checkpoint of this architecture, or add "
+                        f"--init-partial to train those from their initial values")
+    if lacking and not self.quiet:
+        print(f"jojo: --init-partial: {len(lacking)} weight(s) keep their initial values: {', '.join(lacking[:8])}"
+              f"{', ...' if len(lacking) > 8 else ''}", file=sys.stderr)
     diff = [k for k in mine if k in sd and sd[k].shape != mine[k].shape and k != 'transformer.wte.weight']
     if diff or set(sd) - set(mine): raise JojoError(f"{ckpt} does not fit model config: {', '.join(diff or sorted(set(sd) - set(mine)))[:200]}")
     wte = sd.get('transformer.wte.weight')
@@ -338,15 +351,16 @@ Trainer.evaluate, Trainer.samples = evaluate, samples
 def _on_signal(self:Trainer, signum, frame):
     self._signals += 1
     if self._signals > 1 and signum == signal.SIGINT: raise KeyboardInterrupt
-    self._stop_requested = True
+    self._stop_requested, self.stop_signal = True, self.stop_signal or signum
     if not self.quiet: print(f"\njojo: {signal.Signals(signum).name} received: stopping after this step and saving "
                              f"(Ctrl+C again aborts)", file=sys.stderr, flush=True)
 
 def should_stop(self:Trainer) -> bool:
     "Whether any rank was asked to stop (all ranks agree)."
     if not self.distributed: return self._stop_requested
-    flag = torch.tensor([1.0 if self._stop_requested else 0.0], device=self.device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    flag = torch.tensor([float(self.stop_signal or 0) if self._stop_requested else 0.0], device=self.device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)  # the signal number: every rank exits with the same code
+    if flag.item(): self.stop_signal = self.stop_signal or int(flag.item())
     return bool(flag.item())
 
 Trainer._on_signal, Trainer.should_stop = _on_signal, should_stop
@@ -387,7 +401,12 @@ def fit(self:Trainer) -> str:
     self.t_start = time.time()
     logger = None
     if self.master:
-        self.run.start(cfg, self.world, resumed=resumed)
+        self.lock.acquire()
+        try:
+            self.ckpts = CheckpointManager(self.run.checkpoints, cfg.checkpoint.keep, cfg.checkpoint.async_save,
+                                           cfg.checkpoint.epoch, cfg.checkpoint.best)
+            self.run.start(cfg, self.world, resumed=resumed)
+        except BaseException: self.lock.release(); raise
         logger = self.logger = MetricsLogger(self.run, cfg.log.tensorboard, resume_step=self.step if resumed else None)
         if not self.quiet:
             n = self.model.param_counts()
@@ -400,7 +419,7 @@ def fit(self:Trainer) -> str:
         for s in (signal.SIGINT, signal.SIGTERM): handlers[s] = signal.signal(s, self._on_signal)
     bar = tqdm(total=self.max_steps, initial=self.step, disable=self.quiet or not cfg.log.console, dynamic_ncols=True,
                file=sys.stderr, desc='train', mininterval=0.5, unit='step')
-    status, last, val = 'finished', {}, {}
+    status, last, val, error = 'finished', {}, {}, None
     try:
         while self.step < self.max_steps:
             epochs_before = int(self.epoch_progress())
@@ -441,33 +460,66 @@ def fit(self:Trainer) -> str:
             if (cfg.checkpoint.interval and self.step % cfg.checkpoint.interval == 0) or done or epoch_end or stop:
                 self.save_checkpoint(out['loss'] if out['finite'] else None, val.get('val_loss'), epoch_end)
             if stop: status = 'interrupted'; break
-    except KeyboardInterrupt:
-        status = 'interrupted'
-        raise
-    except BaseException:
-        status = 'crashed'
-        if self.master and not self.distributed and self.ckpts is not None:
+    except KeyboardInterrupt:  # a second Ctrl+C: stop now, without a final save (the last one is intact)
+        status, self.stop_signal = 'interrupted', self.stop_signal or signal.SIGINT
+    except BaseException as e:
+        status, error = 'crashed', e
+        if self.master and not self.distributed and self.ckpts is not None and not isinstance(e, (OSError, CheckpointError)):
             try: print(f"jojo: crashed; emergency checkpoint {self.ckpts.save_emergency(self.state(), dict(step=self.step, kind='crash'))}", file=sys.stderr)
             except Exception: pass
         raise
     finally:
-        for s, h in handlers.items(): signal.signal(s, h)
         bar.close()
-        if self.master:
-            self.ckpts.wait()
-            final = {k: v for k, v in {'loss': last.get('loss'), 'val_loss': val.get('val_loss')}.items() if v is not None}
-            if logger is not None:
-                logger.hparams(flatten(to_dict(cfg)), final)
-                logger.close()
-            self.run.finish(status, step=self.step, tokens=self.tokens, metrics=self.metrics)
+        if self.master: status = self._close_run(status, error, last, val, handlers)
+        else:
+            for s, h in handlers.items(): signal.signal(s, h)
     if self.master and not self.quiet: print(self.summary(status, last, val), file=sys.stderr)
     return status
+
+def _close_run(self:Trainer, status:str, error:BaseException|None, last:dict, val:dict, handlers:dict) -> str:
+    """The end of a run, however it ended: wait for the last save, close the logs, record the end in `run.json`,
+    release the run, and put back the signal `handlers`. Each step is guarded (a full disk may fail them all), and
+    a further Ctrl+C only says to wait."""
+    def hold_on(signum, frame): print("\njojo: finishing the run's records; one moment", file=sys.stderr, flush=True)
+    if threading_main():
+        for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, hold_on)
+    problems = []
+    def guarded(what, fn):
+        try: fn()
+        except Exception as e:
+            problems.append(f"{what}: {os_error_line(e, 'cannot write') if isinstance(e, OSError) else first_line(e)}")
+            return e
+    try:
+        failed = guarded('the last checkpoint', self.ckpts.wait) if self.ckpts is not None else None
+        if failed is not None and error is None: status, error = 'crashed', failed
+        if self.logger is not None:
+            final = {k: v for k, v in {'loss': last.get('loss'), 'val_loss': val.get('val_loss')}.items() if v is not None}
+            guarded('TensorBoard hparams', lambda: self.logger.hparams(flatten(to_dict(self.cfg)), final))
+            guarded('the metrics files', self.logger.close)
+        code = 2 if isinstance(error, (JojoError, OSError)) else exit_code(status, self.stop_signal)
+        how = dict(exit_code=code, error=None if error is None else (str(error) if isinstance(error, JojoError) else
+                   os_error_line(error) if isinstance(error, OSError) else f"{type(error).__name__}: {first_line(error)}"),
+                   signal=signal.Signals(self.stop_signal).name if self.stop_signal else None)
+        if guarded('run.json', lambda: self.run.finish(status, step=self.step, tokens=self.tokens, metrics=self.metrics, **how)) \
+                is not None and error is None and not self.quiet:
+            print(f"jojo: warning: {problems[-1]}", file=sys.stderr)
+    finally:
+        self.lock.release()
+        for s, h in handlers.items(): signal.signal(s, h)
+    if failed is not None and failed is error: raise failed
+    return status
+
+def exit_code(status:str, stop_signal:int|None=None) -> int:
+    "The process exit code of a run that ended with `status`: 0 finished, 128 + the signal when interrupted, else 1."
+    if status == 'finished': return 0
+    if status == 'interrupted': return 128 + int(stop_signal or signal.SIGTERM)
+    return 1
 
 def threading_main() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
 
-Trainer.fit = fit
+Trainer.fit, Trainer._close_run = fit, _close_run
 
 # %% ../nbs/50_trainer.ipynb #a1391cc9
 def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
@@ -496,7 +548,7 @@ def launch_torchrun(nproc:int, argv:list[str], run_name:str) -> int:
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', '-m', 'jojo_nb.train', *argv]
     # torchrun runs in its own session: a Ctrl+C or SIGTERM reaches this process only, which passes it to the
     # workers, so they stop together at the same step and exit cleanly (torchrun itself would kill them)
-    proc = subprocess.Popen(cmd, start_new_session=True)
+    proc = subprocess.Popen(cmd, start_new_session=True, env={**os.environ, 'JOJO_LAUNCHED': '1'})
     def forward(signum, frame):
         for pid in child_pids(proc.pid) or [proc.pid]:
             try: os.kill(pid, signum)
@@ -530,11 +582,17 @@ def train_from_cli(cfg:RunConfig, args) -> int:
     runs_dir = Path(args.runs_dir)
     name = args.run_name or new_run_name(cfg.preset)  # the command line already found the run to resume
     if args.nproc and args.nproc > 1 and dist_env()[2] == 1:
-        return launch_torchrun(args.nproc, list(getattr(args, 'argv', [])), name)
+        run = RunDir(runs_dir/name)
+        if run.path.is_dir(): RunLock(run).check()  # a clear line here rather than a failed worker under torchrun
+        code = launch_torchrun(args.nproc, list(getattr(args, 'argv', [])), name)
+        st = run.status()  # the workers say how the run ended; an interrupted run is not a finished one
+        return st.get('exit_code', code) if code == 0 and st.get('status') == 'interrupted' else code
     name = _agree(name)
     run = RunDir(runs_dir/name)
-    trainer = Trainer(cfg, run.path, resume=args.resume, init_from=args.init_from)
+    trainer = Trainer(cfg, run.path, resume=args.resume, init_from=args.init_from,
+                      init_partial=getattr(args, 'init_partial', False))
     try: status = trainer.fit()
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
-    return {'finished': 0, 'interrupted': 0}.get(status, 1)
+    code = exit_code(status, trainer.stop_signal)
+    return 0 if code and status == 'interrupted' and os.environ.get('JOJO_LAUNCHED') else code  # jojo's launcher reports it
