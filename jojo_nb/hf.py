@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 import torch
 from safetensors.torch import save_file, load_file
-from .core import JojoError, write_json, atomic_write
+from .core import JojoError, write_json, atomic_write, read_user_text
 from .config import ModelConfig
 from .model import GPT
 
@@ -98,11 +98,18 @@ def _hf_folder(path_or_name) -> Path:
         raise JojoError(f"could not download {path_or_name} from the Hugging Face hub ({type(e).__name__}); "
                         f"download the folder elsewhere and give its path") from None
 
+def _config_json(folder:Path) -> dict:
+    "The `config.json` of a model folder: a JSON object of sane size, or one clear line."
+    try: d = json.loads(read_user_text(folder/'config.json', 'model config', limit=1 << 20))
+    except json.JSONDecodeError as e: raise JojoError(f"{folder/'config.json'}: invalid JSON ({e.msg}, line {e.lineno})") from None
+    if not isinstance(d, dict): raise JojoError(f"{folder/'config.json'} must hold a JSON object")
+    return d
+
 def load_hf(path_or_name, vocab_multiple:int=64) -> GPT:
     "A jojo `GPT` with the weights of a Hugging Face GPT-2 folder (or hub name)."
     folder = _hf_folder(path_or_name)
     if not (folder/'config.json').exists(): raise JojoError(f"{folder} has no config.json; is it a Hugging Face model folder?")
-    hc = json.loads((folder/'config.json').read_text())
+    hc = _config_json(folder)
     if hc.get('model_type') != 'gpt2': raise JojoError(f"{folder}/config.json: model_type {hc.get('model_type')!r} is not gpt2")
     if (folder/'model.safetensors').exists(): sd = load_file(str(folder/'model.safetensors'))
     elif (folder/'pytorch_model.bin').exists(): sd = torch.load(folder/'pytorch_model.bin', map_location='cpu', weights_only=True)
@@ -131,7 +138,7 @@ def export_safetensors(model:GPT, out, force:bool=False) -> Path:
 def load_safetensors(folder) -> GPT:
     "A `GPT` from a folder written by `export_safetensors`."
     folder = Path(folder)
-    mc = json.loads((folder/'config.json').read_text())['model']
+    mc = _config_json(folder).get('model') or {}
     model = GPT(ModelConfig(**mc))
     missing, unexpected = model.load_state_dict(load_file(str(folder/'model.safetensors')), strict=False)
     if unexpected or [k for k in missing if k != 'lm_head.weight']:

@@ -17,7 +17,8 @@ from .tokenizer import Tokenizer
 def load_for_sampling(checkpoint:str|None=None, run:str|None=None, runs_dir='runs', device='cpu'):
     "`(model, tokenizer, where)` from a checkpoint spec, a run, or a Hugging Face GPT-2 folder."
     p = Path(checkpoint) if checkpoint else None
-    if p is not None and p.is_dir() and (p/'config.json').exists() and json.loads((p/'config.json').read_text()).get('model_type') == 'gpt2':
+    if p is not None and p.is_dir() and (p/'config.json').is_file() and not (p/'run.json').exists() and \
+            json.loads(read_user_text(p/'config.json', 'model config', limit=1 << 20) or '{}').get('model_type') == 'gpt2':
         from jojo_nb.hf import load_hf
         return load_hf(p).to(device).eval(), Tokenizer('gpt2'), str(p)
     from jojo_nb.checkpoint import resolve_checkpoint, load_model

@@ -53,7 +53,7 @@ def craft(ck:Path, marker:Path):
     offset = shard.stat().st_size
     with open(shard, 'ab') as f: f.write(buf.getvalue())
     md.storage_data[MetadataIndex(key)] = _StorageInfo(shard.name, offset, len(buf.getvalue()))
-    (ck/'.metadata').write_bytes(pickle.dumps(md))
+    (ck/'.metadata').unlink(); (ck/'.metadata').write_bytes(pickle.dumps(md))
     side = json.loads(ck.with_suffix('.json').read_text())
     side['shards'].update({shard.name: sha256_file(shard), '.metadata': sha256_file(ck/'.metadata')})
     write_json(ck.with_suffix('.json'), side)
