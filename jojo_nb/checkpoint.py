@@ -208,6 +208,7 @@ def _read_failure(path, e:Exception) -> CheckpointError:
         what = f" ({found.group(1)})" if found else ''
         return CheckpointError(f"{path} is not a safe checkpoint: it holds a Python object{what} that could run code when "
                                f"loaded, and jojo_nb loads only tensors and plain data; do not use this file")
+    if Path(path).stat().st_size == 0: return CheckpointError(f"checkpoint {path} is empty (0 bytes); use another checkpoint")
     return CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {first_line(e)[:120]}); "
                            f"use another checkpoint")
 
