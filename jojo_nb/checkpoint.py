@@ -201,13 +201,14 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
 # %% ../nbs/30_checkpoint.ipynb #9ef20bcf
 def _read_failure(path, e:Exception) -> CheckpointError:
     "The error for a checkpoint file torch cannot read; a refused pickle says what it held, never how to force it."
-    import pickle, re
+    import re
     msg = str(e)
-    if isinstance(e, pickle.UnpicklingError) or 'Weights only load failed' in msg:
-        found = re.search(r'GLOBAL ([\w.]+)', msg) or re.search(r'global[^\w]+([\w.]+)', msg)
-        what = f" ({found.group(1)})" if found else ''
-        return CheckpointError(f"{path} is not a safe checkpoint: it holds a Python object{what} that could run code when "
-                               f"loaded, and jojo_nb loads only tensors and plain data; do not use this file")
+    if 'Weights only load failed' in msg:  # torch's safe unpickler met something other than tensors and plain data
+        detail = [l.strip() for l in msg.split('WeightsUnpickler error:', 1)[-1].splitlines() if l.strip()]
+        found = re.search(r'GLOBAL ([\w.]+)', msg)
+        what = found.group(1) if found else (detail[0][:80] if detail else 'unknown content')
+        return CheckpointError(f"{path} is not a safe checkpoint: the safe loader refused it ({what}); it is damaged or holds "
+                               f"Python objects that could run code when loaded, so jojo_nb does not load it")
     if Path(path).stat().st_size == 0: return CheckpointError(f"checkpoint {path} is empty (0 bytes); use another checkpoint")
     return CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {first_line(e)[:120]}); "
                            f"use another checkpoint")

@@ -246,7 +246,7 @@ def bad_files(tmp_path_factory):
 
 CASES = {  # name: (argv, a piece of the error line); `{run}` and `{d}` are filled in
     'empty .pt': (['sample', '--checkpoint', '{d}/empty.pt'], 'is empty (0 bytes)'),
-    'text .pt': (['sample', '--checkpoint', '{d}/text.pt'], 'cannot be read'),
+    'text .pt': (['sample', '--checkpoint', '{d}/text.pt'], 'the safe loader refused it'),
     'top-p 0': (['sample', '--run', '{run}', '--top-p', '0'], '--top-p 0.0'),
     'negative temperature': (['sample', '--run', '{run}', '--temperature', '-1'], '--temperature -1.0'),
     'negative max-new-tokens': (['sample', '--run', '{run}', '--max-new-tokens', '-5'], '--max-new-tokens -5'),
