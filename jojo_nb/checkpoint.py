@@ -376,9 +376,10 @@ def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     raise CheckpointError(f"no checkpoint {which!r} in {ck.folder}; `jojo checkpoints list` shows them")
 
 def _inode(path:Path):
+    "What identifies the file behind `path`, whatever hard link names it."
     try: st = path.stat()
     except OSError: return path
-    return (st.st_dev, st.st_ino) if path.is_file() else path
+    return st.st_dev, st.st_ino
 
 def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_location='cpu') -> tuple[dict, Path]|tuple[None, None]:
     "Load the checkpoint `--resume which` names, falling back past damaged ones (saying so); `(None, None)` for a fresh start with `auto`."
@@ -619,7 +620,7 @@ def verify_all(paths:list[Path]) -> list[tuple[Path, str]]:
     out = []
     for p in paths:
         try: s = read_sidecar(p, strict=True)
-        except CheckpointError as e: out.append((p, 'damaged sidecar')); continue
+        except CheckpointError: out.append((p, 'damaged sidecar')); continue
         if s is None and p.is_file():
             try: load_checkpoint(p, verify=False); out.append((p, 'ok (no sidecar)'))
             except CheckpointError as e: out.append((p, f"not a checkpoint: {str(e).replace(str(p), 'it')}"))

@@ -8,7 +8,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/metrics.html.md"""
 __all__ = ['TB_TAGS', 'MetricsLogger', 'truncate_after', 'read_metrics']
 
 # %% ../nbs/40_metrics.ipynb #8407515e
-import contextlib, json, math, os
+import functools, json, math, os
 from pathlib import Path
 from .core import JojoError, atomic_write, os_error_reason
 from .runs import RunDir
@@ -22,6 +22,14 @@ def _clean(v):
     "JSON has no NaN: non-finite floats are written as strings ('nan', 'inf')."
     if isinstance(v, float) and not math.isfinite(v): return str(v)
     return v
+
+def _one_line(write):
+    "A failed write of the logger (a full disk, here or in TensorBoard's writer thread) becomes one line naming the run."
+    @functools.wraps(write)
+    def guarded(self, *args, **kwargs):
+        try: return write(self, *args, **kwargs)
+        except OSError as e: raise JojoError(f"cannot write the logs of run {self.run.path}: {os_error_reason(e)}") from None
+    return guarded
 
 class MetricsLogger:
     "Writes metrics records and samples of one run (rank 0 only); `resume_step` drops records after a resumed step."
@@ -40,17 +48,9 @@ class MetricsLogger:
             _quiet_writer_threads()
             self.tb = SummaryWriter(str(run.tensorboard), purge_step=None if resume_step is None else resume_step + 1)
 
+    @_one_line
     def log(self, record:dict):
         "Write one record everywhere."
-        with self._writing(): self._log(record)
-
-    @contextlib.contextmanager
-    def _writing(self):
-        "A failed write (a full disk, here or in TensorBoard's writer thread) becomes one line naming the run."
-        try: yield
-        except OSError as e: raise JojoError(f"cannot write the logs of run {self.run.path}: {os_error_reason(e)}") from None
-
-    def _log(self, record:dict):
         self.metrics.write(json.dumps({k: _clean(v) for k, v in record.items()}) + '\n')
         self.metrics.flush()
         step = record['step']
@@ -63,11 +63,9 @@ class MetricsLogger:
                 v = record.get(k)
                 if isinstance(v, (int, float)) and math.isfinite(v): self.tb.add_scalar(tag, v, step)
 
+    @_one_line
     def sample(self, step:int, prompt:str, text:str):
         "Record a generated sample."
-        with self._writing(): self._sample(step, prompt, text)
-
-    def _sample(self, step:int, prompt:str, text:str):
         self.samples.write(json.dumps({'step': step, 'prompt': prompt, 'text': text}) + '\n')
         self.samples.flush()
         if self.tb is not None: self.tb.add_text('samples', f"**{prompt}**{text}", step)

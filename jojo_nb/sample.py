@@ -8,7 +8,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/sample.html.md"""
 __all__ = ['load_for_sampling', 'stream_text', 'chat_prompt', 'chat', 'check_sampling', 'cmd_sample']
 
 # %% ../nbs/70_sample.ipynb #325bf9c7
-import json, sys
+import sys
 from pathlib import Path
 from .core import JojoError, read_user_text
 from .tokenizer import Tokenizer
@@ -17,10 +17,9 @@ from .tokenizer import Tokenizer
 def load_for_sampling(checkpoint:str|None=None, run:str|None=None, runs_dir='runs', device='cpu'):
     "`(model, tokenizer, where)` from a checkpoint spec, a run, or a Hugging Face GPT-2 folder."
     p = Path(checkpoint) if checkpoint else None
-    if p is not None and p.is_dir() and (p/'config.json').is_file() and not (p/'run.json').exists() and \
-            json.loads(read_user_text(p/'config.json', 'model config', limit=1 << 20) or '{}').get('model_type') == 'gpt2':
-        from jojo_nb.hf import load_hf
-        return load_hf(p).to(device).eval(), Tokenizer('gpt2'), str(p)
+    if p is not None and p.is_dir() and (p/'config.json').is_file() and not (p/'run.json').exists():
+        from jojo_nb.hf import load_hf, read_model_config
+        if read_model_config(p).get('model_type') == 'gpt2': return load_hf(p).to(device).eval(), Tokenizer('gpt2'), str(p)
     from jojo_nb.checkpoint import resolve_checkpoint, load_model
     path = resolve_checkpoint(checkpoint, run, runs_dir)
     model, cfg, _ = load_model(path, device)

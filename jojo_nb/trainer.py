@@ -70,7 +70,7 @@ class Trainer:
                  init_partial:bool=False):
         self.cfg, self.run = cfg, RunDir(run_dir)
         self.lock = RunLock(self.run)  # one writer per run: taken for real when `fit` starts
-        if int(os.environ.get('RANK', 0)) == 0: self.lock.check()
+        if dist_env()[0] == 0: self.lock.check()
         if not resume and Checkpoints.of_run(self.run).files():  # a fresh start would rotate and prune its checkpoints
             raise JojoError(f"{self.run.path} already has checkpoints; continue it with --resume latest, "
                             f"or give another --run-name")
@@ -483,26 +483,24 @@ def _close_run(self:Trainer, status:str, error:BaseException|None, last:dict, va
     def hold_on(signum, frame): print("\njojo: finishing the run's records; one moment", file=sys.stderr, flush=True)
     if threading_main():
         for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, hold_on)
-    problems = []
-    def guarded(what, fn):
+    def guarded(fn):
         try: fn()
-        except Exception as e:
-            problems.append(f"{what}: {os_error_line(e, 'cannot write') if isinstance(e, OSError) else first_line(e)}")
-            return e
+        except Exception as e: return e
     try:
-        failed = guarded('the last checkpoint', self.ckpts.wait) if self.ckpts is not None else None
+        failed = guarded(self.ckpts.wait) if self.ckpts is not None else None
         if failed is not None and error is None: status, error = 'crashed', failed
-        if self.logger is not None:
+        if self.logger is not None:  # after a full disk these fail too; the error that stopped the run is the one to tell
             final = {k: v for k, v in {'loss': last.get('loss'), 'val_loss': val.get('val_loss')}.items() if v is not None}
-            guarded('TensorBoard hparams', lambda: self.logger.hparams(flatten(to_dict(self.cfg)), final))
-            guarded('the metrics files', self.logger.close)
-        code = 2 if isinstance(error, (JojoError, OSError)) else exit_code(status, self.stop_signal)
-        how = dict(exit_code=code, error=None if error is None else (str(error) if isinstance(error, JojoError) else
-                   os_error_line(error) if isinstance(error, OSError) else f"{type(error).__name__}: {first_line(error)}"),
+            guarded(lambda: self.logger.hparams(flatten(to_dict(self.cfg)), final))
+            guarded(self.logger.close)
+        how = dict(exit_code=2 if isinstance(error, (JojoError, OSError)) else exit_code(status, self.stop_signal),
+                   error=None if error is None else str(error) if isinstance(error, JojoError) else
+                         os_error_line(error) if isinstance(error, OSError) else f"{type(error).__name__}: {first_line(error)}",
                    signal=signal.Signals(self.stop_signal).name if self.stop_signal else None)
-        if guarded('run.json', lambda: self.run.finish(status, step=self.step, tokens=self.tokens, metrics=self.metrics, **how)) \
-                is not None and error is None and not self.quiet:
-            print(f"jojo: warning: {problems[-1]}", file=sys.stderr)
+        unrecorded = guarded(lambda: self.run.finish(status, step=self.step, tokens=self.tokens, metrics=self.metrics, **how))
+        if unrecorded is not None and error is None and not self.quiet:
+            why = os_error_line(unrecorded, 'cannot write') if isinstance(unrecorded, OSError) else first_line(unrecorded)
+            print(f"jojo: warning: the end of the run is not recorded in run.json: {why}", file=sys.stderr)
     finally:
         self.lock.release()
         for s, h in handlers.items(): signal.signal(s, h)
