@@ -6,8 +6,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/core.html.md"""
 
 # %% auto #0
 __all__ = ['JojoError', 'first_line', 'os_error_reason', 'os_error_line', 'fsync_dir', 'atomic_write', 'write_json',
-           'read_user_text', 'sha256_file', 'pid_alive', 'data_dir', 'cache_dir', 'git_commit', 'device_names',
-           'version_info']
+           'read_user_text', 'sha256_file', 'pid_alive', 'data_dir', 'cache_dir', 'shown_path', 'git_commit',
+           'device_names', 'version_info']
 
 # %% ../nbs/00_core.ipynb #2f501aa3
 import hashlib, json, os, platform, socket, subprocess, sys, tempfile
@@ -106,6 +106,14 @@ def data_dir() -> Path:
 def cache_dir() -> Path:
     "Folder for prepared token shards: `$JOJO_CACHE_DIR`, else `~/.cache/jojo_nb/prepared`."
     return Path(os.environ.get('JOJO_CACHE_DIR') or Path.home()/'.cache'/'jojo_nb'/'prepared').expanduser()
+
+def shown_path(path) -> str:
+    "`path` as messages show it: relative to the working folder, or to the cache (`<cache>/`), the data dir (`<data>/`) or home (`~/`)."
+    p = Path(path).absolute()
+    for base, label in ((Path.cwd(), ''), (cache_dir(), '<cache>/'), (data_dir(), '<data>/'), (Path.home(), '~/')):
+        try: return label + str(p.relative_to(base.absolute()))
+        except ValueError: continue
+    return str(path)
 
 # %% ../nbs/00_core.ipynb #bc29bf96
 def git_commit(path=None) -> str|None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 import numpy as np
-from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir, pid_alive
+from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir, pid_alive, shown_path
 from .tokenizer import Tokenizer, check_identity
 
 # %% ../nbs/11_data.ipynb #50e6022c
@@ -277,7 +277,7 @@ def _why_stale(old:dict, new:dict) -> str|None:
     for p in n.keys() - o.keys(): return f"a source was added ({p})"
     for p in o.keys() - n.keys(): return f"a source was removed ({p})"
     for p in n:
-        if o[p]['sha256'] != n[p]['sha256']: return f"{p} changed"
+        if o[p]['sha256'] != n[p]['sha256']: return f"{shown_path(p)} changed"
     return None
 
 def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
@@ -321,7 +321,7 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
     if old and not no_cache:
         why = _why_stale(old, request)
         if why is None:
-            if verbose: print(f"prepare: {out} is up to date (cached)", file=sys.stderr)
+            if verbose: print(f"prepare: {shown_path(out)} is up to date (cached)", file=sys.stderr)
             return out
         if verbose: print(f"prepare: preparing again because {why}", file=sys.stderr)
     workers = (os.cpu_count() or 1) if workers is None else workers

@@ -26,7 +26,11 @@ def probe_backend(backend:str):
         if backend == 'te':
             import transformer_engine.pytorch as te
             return te, None
-        import torchao.float8
+        import logging
+        quiet = logging.getLogger('torchao')  # it logs each CUDA kernel library it cannot load (all of them, on a CPU)
+        level = quiet.level; quiet.setLevel(logging.ERROR)
+        try: import torchao.float8
+        finally: quiet.setLevel(level)
         return torchao.float8, None
     except ImportError:
         extra = 'fp8' if backend == 'te' else 'torchao'
