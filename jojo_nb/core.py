@@ -6,8 +6,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/core.html.md"""
 
 # %% auto #0
 __all__ = ['JojoError', 'first_line', 'os_error_reason', 'os_error_line', 'fsync_dir', 'atomic_write', 'write_json',
-           'read_user_text', 'sha256_file', 'pid_alive', 'data_dir', 'cache_dir', 'shown_path', 'git_commit',
-           'device_names', 'version_info']
+           'read_user_text', 'sha256_file', 'read_jsonl', 'pid_alive', 'data_dir', 'cache_dir', 'shown_path',
+           'git_commit', 'device_names', 'version_info']
 
 # %% ../nbs/00_core.ipynb #2f501aa3
 import hashlib, json, os, platform, socket, subprocess, sys, tempfile
@@ -89,6 +89,26 @@ def sha256_file(path, chunk=1<<22):
     with open(path, 'rb') as f:
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
+
+# %% ../nbs/00_core.ipynb #509b6d1a
+def read_jsonl(path, offset:int=0) -> tuple[list[dict], int]:
+    "The JSON objects of the complete lines of `path` from byte `offset`, and the offset to read from next time."
+    try:
+        with open(path, 'rb') as f:
+            if os.fstat(f.fileno()).st_size < offset: offset = 0  # the file was rewritten (a resumed run)
+            f.seek(offset)
+            data = f.read()
+    except FileNotFoundError: return [], 0
+    end = data.rfind(b'\n') + 1
+    body = data[:end].strip()
+    if not body: return [], offset + end
+    try: recs = json.loads(b'[' + body.replace(b'\n', b',') + b']')  # one parse for all the lines
+    except ValueError:  # a damaged line somewhere: parse line by line and skip it
+        recs = []
+        for line in body.splitlines():
+            try: recs.append(json.loads(line))
+            except ValueError: pass
+    return [r for r in recs if isinstance(r, dict)], offset + end
 
 # %% ../nbs/00_core.ipynb #09fc5106
 def pid_alive(pid:int) -> bool:

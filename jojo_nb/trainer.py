@@ -592,5 +592,7 @@ def train_from_cli(cfg:RunConfig, args) -> int:
     try: status = trainer.fit()
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
+        if threading_main():  # the run is recorded; a signal still pending (a late second Ctrl+C) must not end the exit in a traceback
+            for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, lambda signum, frame: None)
     code = exit_code(status, trainer.stop_signal)
     return 0 if code and status == 'interrupted' and os.environ.get('JOJO_LAUNCHED') else code  # jojo's launcher reports it
