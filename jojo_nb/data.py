@@ -6,18 +6,21 @@ Docs: https://jojo-nb.github.io/jojo_nb/data.html.md"""
 
 # %% auto #0
 __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'DATASETS', 'HUB_DATASETS', 'PIECE', 'SHARD_TOKENS', 'shard_bytes', 'write_shard',
-           'read_shard', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'HubDataset', 'hub_source',
+           'read_shard', 'download', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'HubDataset', 'hub_source',
            'fetch_hub_dataset', 'SourceError', 'read_documents', 'encode_stream', 'default_out', 'prepare',
            'TokenLoader']
 
 # %% ../nbs/11_data.ipynb #9e5f63f7
-import glob, hashlib, json, os, shutil, struct, sys, time, urllib.request, warnings
-from dataclasses import dataclass
+import dataclasses, glob, hashlib, http.client, json, os, shutil, struct, sys, time, urllib.request, warnings
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Iterator
 import numpy as np
-from .core import JojoError, atomic_write, write_json, sha256_file, data_dir, cache_dir, pid_alive, shown_path
-from .tokenizer import Tokenizer, check_identity
+from fastcore.basics import patch
+from .core import (JojoError, IGNORE_INDEX, atomic_write, write_json, sha256_file, data_dir, cache_dir,
+                          pid_alive, shown_path, first_line)
+from .config import DataConfig, check_choice, check_data
+from .tokenizer import ROLES, Tokenizer, check_identity
 
 # %% ../nbs/11_data.ipynb #50e6022c
 MAGIC, SHARD_VERSION, HEADER = b'JOJOTOK\0', 1, 32
@@ -40,13 +43,42 @@ def read_shard(path) -> np.ndarray:
     "Memory-map a shard, checking its header and its size."
     path = Path(path)
     with open(path, 'rb') as f: head = f.read(HEADER)
-    if len(head) < HEADER or head[:8] != MAGIC: raise JojoError(f"{path} is not a jojo token shard; prepare the data again")
+    if len(head) < HEADER or head[:8] != MAGIC:
+        raise JojoError(f"{path} is not a jojo token shard; prepare the data again")
     _, version, itemsize, count, _ = struct.unpack('<8sIIQQ', head)
-    if version > SHARD_VERSION: raise JojoError(f"{path} has shard format {version}, newer than this jojo_nb ({SHARD_VERSION}); upgrade jojo_nb")
+    if version > SHARD_VERSION:
+        raise JojoError(f"{path} has shard format {version}, newer than this jojo_nb ({SHARD_VERSION}); "
+                        f"upgrade jojo_nb")
     if itemsize not in _DTYPES: raise JojoError(f"{path}: bad item size {itemsize}; prepare the data again")
-    if path.stat().st_size != HEADER + count * itemsize:
-        raise JojoError(f"{path} is truncated ({path.stat().st_size} bytes, expected {HEADER + count * itemsize}); prepare the data again")
+    size, expected = path.stat().st_size, HEADER + count * itemsize
+    if size != expected:
+        raise JojoError(f"{path} is truncated ({size} bytes, expected {expected}); prepare the data again")
     return np.memmap(path, dtype=_DTYPES[itemsize], mode='r', offset=HEADER, shape=(count,))
+
+# %% ../nbs/11_data.ipynb #e522385b
+def download(url:str, # where the file is
+             dest, # the local path to write it to
+             sha256:str|None=None, # the file's expected sha256 (hex), when known
+             what:str|None=None, # what the file is, for messages (default: its name)
+             hint:str='', # another way to provide the file, added to the error: "(or give --hellaswag FILE)"
+            ) -> Path:
+    "Download `url` to `dest` through a temporary file, checking its sha256 when given; returns `dest`."
+    dest = Path(dest)
+    what = what or dest.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f'.{dest.name}.download-{os.getpid()}')
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)
+        if not isinstance(e, (OSError, http.client.HTTPException)): raise
+        raise JojoError(f"could not download {what} ({first_line(e)}); place {url} at {dest}"
+                        + (f" {hint}" if hint else '')) from None
+    if sha256 and sha256_file(tmp) != sha256:
+        tmp.unlink()
+        raise JojoError(f"the download of {what} from {url} has the wrong sha256; try again later")
+    os.replace(tmp, dest)
+    return dest
 
 # %% ../nbs/11_data.ipynb #9c2dfe2b
 @dataclass
@@ -55,32 +87,22 @@ class NamedDataset:
     url: str
     path: str  # relative to the data dir
     sha256: str
-    format: str = 'text'
 
 DATASETS = {
     'tinyshakespeare': NamedDataset(
         'https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt',
         'tinyshakespeare/input.txt', '86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed'),
 }
+
 def fetch_dataset(name:str) -> Path:
     "The local file of the named dataset `name`, downloading it into the data dir when it is missing."
     ds = DATASETS[name]
     path = data_dir()/ds.path
-    if path.exists():
-        if sha256_file(path) != ds.sha256: raise JojoError(f"{path} does not match the sha256 of {name}; delete it to download again")
-        return path
-    tmp = path.with_name(path.name + '.download')
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with urllib.request.urlopen(ds.url, timeout=30) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise JojoError(f"could not download {name} ({e.__class__.__name__}); place {ds.url} at {path} "
-                        f"(or set JOJO_DATA_DIR to a folder holding {ds.path})") from None
-    if sha256_file(tmp) != ds.sha256:
-        tmp.unlink()
-        raise JojoError(f"the download of {name} from {ds.url} has the wrong sha256; try again later")
-    os.replace(tmp, path)
+    if not path.exists():
+        hint = f"(or set JOJO_DATA_DIR to a folder holding {ds.path})"
+        return download(ds.url, path, ds.sha256, what=name, hint=hint)
+    if sha256_file(path) != ds.sha256:
+        raise JojoError(f"{path} does not match the sha256 of {name}; delete it to download again")
     return path
 
 def resolve_sources(sources:list[str]) -> list[Path]:
@@ -92,10 +114,12 @@ def resolve_sources(sources:list[str]) -> list[Path]:
         p = Path(s).expanduser()
         if p.is_file(): files.append(p)
         elif p.is_dir(): files += sorted(q for q in p.rglob('*') if q.is_file() and not q.name.startswith('.'))
-        elif any(c in s for c in '*?['): files += sorted(Path(q) for q in glob.glob(s, recursive=True) if Path(q).is_file())
+        elif any(c in s for c in '*?['):
+            files += sorted(Path(q) for q in glob.glob(s, recursive=True) if Path(q).is_file())
         else:
-            hint = f"; named datasets are {', '.join([*DATASETS, *HUB_DATASETS])}" if '/' not in s and '.' not in s else ''
-            raise JojoError(f"{s} does not exist{hint}")
+            looks_like_a_name = '/' not in s and '.' not in s
+            named = f"; named datasets are {', '.join([*DATASETS, *HUB_DATASETS])}" if looks_like_a_name else ''
+            raise JojoError(f"{s} does not exist{named}")
     files = list(dict.fromkeys(f.resolve() for f in files))
     if not files: raise JojoError(f"no files found in {' '.join(sources)}")
     return files
@@ -120,7 +144,8 @@ def hub_source(s:str) -> tuple[str, int|None]|None:
     "`(name, limit)` when `s` names a Hub dataset (`NAME` or `NAME:N`), else None."
     name, _, n = s.partition(':')
     if name not in HUB_DATASETS: return None
-    if n and not (n.isdigit() and int(n) > 0): raise JojoError(f"{s}: the part after ':' is a number of documents, like {name}:100000")
+    if n and not (n.isdigit() and int(n) > 0):
+        raise JojoError(f"{s}: the part after ':' is a number of documents, like {name}:100000")
     return name, int(n) if n else None
 
 def fetch_hub_dataset(name:str, limit:int|None=None, spec:HubDataset|None=None, progress:bool=True) -> Path:
@@ -137,7 +162,8 @@ def fetch_hub_dataset(name:str, limit:int|None=None, spec:HubDataset|None=None, 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = datasets.load_dataset(spec.repo, spec.config, split=spec.split, streaming=True)
-        with open(tmp, 'w', encoding='utf-8') as f, tqdm(total=limit, unit='doc', desc=name, disable=not progress) as bar:
+        bar = tqdm(total=limit, unit='doc', desc=name, disable=not progress)
+        with open(tmp, 'w', encoding='utf-8') as f, bar:
             for i, row in enumerate(rows):
                 if limit and i >= limit: break
                 f.write(json.dumps({'text': row[spec.text_field]}, ensure_ascii=False) + '\n')
@@ -161,8 +187,54 @@ def _check_text_file(path:Path):
     with open(path, 'rb') as f: head = f.read(8192)
     if b'\0' in head: raise SourceError(f"{path} looks binary (it has NUL bytes); give text files")
 
-def read_documents(files:list[Path], format:str='text', text_field:str='text', stats:dict|None=None) -> Iterator[tuple[int, object, bool, int]]:
-    "Yield `(document index, piece, last piece of the document?, bytes read)`; pieces are text, or message lists for chat."
+def _decode(b:bytes, stats:dict) -> str:
+    try: return b.decode('utf-8')
+    except UnicodeDecodeError:
+        s = b.decode('utf-8', errors='replace')
+        stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
+        return s
+
+def _text_pieces(f, stats:dict) -> Iterator[tuple[str, bool, int]]:
+    "`(text, last piece?, bytes)` of an open text file, in pieces of about `PIECE` bytes that end at a line break."
+    rest = b''
+    while chunk := f.read(PIECE):
+        chunk = rest + chunk
+        cut = chunk.rfind(b'\n') + 1 or len(chunk)
+        piece, rest = chunk[:cut], chunk[cut:]
+        if piece: yield _decode(piece, stats), False, len(piece)
+    yield _decode(rest, stats), True, len(rest)
+
+# %% ../nbs/11_data.ipynb #285ad746
+def _chat_messages(record:dict, where:str) -> list[dict]:
+    messages = record.get('messages')
+    if not isinstance(messages, list) or not messages:
+        raise SourceError(f"{where}: no 'messages' list; chat lines look like "
+                          '{"messages": [{"role": "user", "content": "..."}, ...]}')
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get('role') not in ROLES or not isinstance(m.get('content'), str):
+            raise SourceError(f"{where}: message {i} needs a role ({', '.join(ROLES)}) and a string content")
+    return messages
+
+def _jsonl_documents(path:Path, f, format:str, text_field:str, stats:dict) -> Iterator[tuple[object, int]]:
+    "`(text or messages, bytes)` of each line of an open JSONL file; blank lines are skipped."
+    for lineno, line in enumerate(f, 1):
+        if not line.strip(): continue
+        where = f'{path}:{lineno}'
+        try: record = json.loads(_decode(line, stats))
+        except json.JSONDecodeError as e:
+            raise SourceError(f"{where}: malformed JSON ({e.msg}); fix or remove the line") from None
+        if not isinstance(record, dict): raise SourceError(f"{where}: expected a JSON object")
+        if format == 'chat':
+            yield _chat_messages(record, where), len(line)
+            continue
+        if text_field not in record:
+            raise SourceError(f"{where}: no field {text_field!r} (fields: {', '.join(record)[:100]}); use --text-field")
+        if not isinstance(record[text_field], str): raise SourceError(f"{where}: field {text_field!r} is not a string")
+        yield record[text_field], len(line)
+
+def read_documents(files:list[Path], format:str='text', text_field:str='text',
+                   stats:dict|None=None) -> Iterator[tuple[int, object, bool, int]]:
+    "Yield `(document index, piece, last piece of the document?, bytes read)`; pieces are text, or messages for chat."
     stats = stats if stats is not None else {}
     stats.setdefault('replaced', 0)
     doc = 0
@@ -170,45 +242,12 @@ def read_documents(files:list[Path], format:str='text', text_field:str='text', s
         _check_text_file(path)
         with open(path, 'rb') as f:
             if format == 'text':
-                rest = b''
-                while True:
-                    chunk = f.read(PIECE)
-                    if not chunk:
-                        if rest: yield doc, _decode(rest, stats), True, len(rest)
-                        else: yield doc, '', True, 0
-                        break
-                    chunk = rest + chunk
-                    cut = chunk.rfind(b'\n') + 1 or len(chunk)
-                    piece, rest = chunk[:cut], chunk[cut:]
-                    if piece: yield doc, _decode(piece, stats), False, len(piece)
+                for piece, last, nbytes in _text_pieces(f, stats): yield doc, piece, last, nbytes
                 doc += 1
-            else:
-                for lineno, line in enumerate(f, 1):
-                    if not line.strip(): continue
-                    try: rec = json.loads(_decode(line, stats))
-                    except json.JSONDecodeError as e: raise SourceError(f"{path}:{lineno}: malformed JSON ({e.msg}); fix or remove the line") from None
-                    if not isinstance(rec, dict): raise SourceError(f"{path}:{lineno}: expected a JSON object")
-                    if format == 'chat':
-                        msgs = rec.get('messages')
-                        if not isinstance(msgs, list) or not msgs:
-                            raise SourceError(f"{path}:{lineno}: no 'messages' list; chat lines look like "
-                                              '{"messages": [{"role": "user", "content": "..."}, ...]}')
-                        for i, m in enumerate(msgs):
-                            if not isinstance(m, dict) or m.get('role') not in ('system', 'user', 'assistant') or not isinstance(m.get('content'), str):
-                                raise SourceError(f"{path}:{lineno}: message {i} needs a role (system, user, assistant) and a string content")
-                        yield doc, msgs, True, len(line)
-                    else:
-                        if text_field not in rec: raise SourceError(f"{path}:{lineno}: no field {text_field!r} (fields: {', '.join(rec)[:100]}); use --text-field")
-                        if not isinstance(rec[text_field], str): raise SourceError(f"{path}:{lineno}: field {text_field!r} is not a string")
-                        yield doc, rec[text_field], True, len(line)
-                    doc += 1
-
-def _decode(b:bytes, stats:dict) -> str:
-    try: return b.decode('utf-8')
-    except UnicodeDecodeError:
-        s = b.decode('utf-8', errors='replace')
-        stats['replaced'] += s.count('\ufffd') - b.decode('utf-8', errors='ignore').count('\ufffd')
-        return s
+                continue
+            for piece, nbytes in _jsonl_documents(path, f, format, text_field, stats):
+                yield doc, piece, True, nbytes
+                doc += 1
 
 # %% ../nbs/11_data.ipynb #80423580
 def encode_stream(items, tokenizer:str, chat:bool, workers:int):
@@ -255,23 +294,93 @@ class _SplitWriter:
             write_shard(self.out/f'{name}.mask.bin', self.masks, np.uint8)
             write_shard(self.out/f'{name}.docs.bin', np.asarray(self.starts, dtype=np.uint32))
         self.bufs, self.masks, self.starts, self.n_buf, self.shards = [], [], [], 0, self.shards + 1
+    def summary(self) -> dict: return dict(tokens=self.tokens, documents=self.docs, shards=self.shards)
+
+# %% ../nbs/11_data.ipynb #13992dfa
+def _split_pieces(files:list[Path], data:DataConfig, total_bytes:int, stats:dict):
+    "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
+    n_docs = len(files) if data.format == 'text' else None  # JSONL: not known before reading
+    val_docs = set()
+    if data.split == 'documents' and n_docs is not None:
+        if n_docs < 2:
+            raise JojoError(f"split 'documents' needs at least 2 documents, and {files[0].name} is one; "
+                            f"use split 'tail'")
+        k = min(n_docs - 1, max(1, round(n_docs * data.val_fraction)))
+        val_docs = set(np.random.default_rng(data.seed).choice(n_docs, size=k, replace=False).tolist())
+    rng, cut = np.random.default_rng(data.seed), int(total_bytes * (1 - data.val_fraction))
+    seen, current = 0, (None, None)
+    for doc, piece, last, nbytes in read_documents(files, data.format, data.text_field, stats):
+        if data.split == 'tail':
+            if data.format == 'text' and seen < cut < seen + nbytes:  # the validation tail starts inside this piece
+                head = piece.encode('utf-8')[:cut - seen].decode('utf-8', errors='ignore')
+                yield head, 'train', current[0] != doc, False, len(head.encode('utf-8'))
+                yield piece[len(head):], 'val', True, last, nbytes - len(head.encode('utf-8'))
+                seen, current = seen + nbytes, (doc, 'val')
+                continue
+            where = 'val' if seen >= cut else 'train'
+        elif n_docs is not None: where = 'val' if doc in val_docs else 'train'
+        else: where = current[1] if current[0] == doc else ('val' if rng.random() < data.val_fraction else 'train')
+        yield piece, where, current != (doc, where), last, nbytes
+        seen, current = seen + nbytes, (doc, where)
+
+# %% ../nbs/11_data.ipynb #ee125643
+def _prepare_into(tmp:Path, files:list[Path], tok:Tokenizer, data:DataConfig, workers:int, shard_tokens:int,
+                  total_bytes:int, progress:bool) -> dict:
+    "Tokenize `files` into train and val shards in the folder `tmp`; returns what was written."
+    from tqdm.auto import tqdm
+    chat = data.format == 'chat'
+    writers = {s: _SplitWriter(tmp, s, tok.dtype, chat, shard_tokens) for s in ('train', 'val')}
+    stats = {'replaced': 0}
+    counts, longest, doc_len = np.zeros(tok.n_vocab, dtype=np.int64), 0, 0
+    pieces = _split_pieces(files, data, total_bytes, stats)
+    bar = tqdm(total=total_bytes, unit='B', unit_scale=True, desc='prepare', disable=not progress, mininterval=0.5)
+    with bar:
+        for ids, mask, (where, starts, last, nbytes) in encode_stream(pieces, tok.name, chat, workers):
+            w = writers[where]
+            w.add(ids, mask, doc_start=starts)
+            if len(ids): counts += np.bincount(ids, minlength=tok.n_vocab)[:tok.n_vocab]
+            doc_len += len(ids)
+            if last:
+                if tok.eot is not None and not chat: w.add(np.asarray([tok.eot], dtype=tok.dtype))
+                longest, doc_len = max(longest, doc_len), 0
+            bar.update(nbytes)
+    for w in writers.values(): w.flush()
+    train, val = writers['train'], writers['val']
+    if not val.tokens:
+        raise JojoError("no validation data: every document went to training; "
+                        "raise the val fraction or use split 'tail'")
+    if not train.tokens: raise JojoError("no training data: lower the val fraction")
+    total = train.tokens + val.tokens
+    return dict(train=train.summary(), val=val.summary(), documents=train.docs + val.docs, tokens=total,
+                bytes=total_bytes, bytes_per_token=round(total_bytes / max(total, 1), 4),
+                longest_document_tokens=int(longest), vocab_coverage=round(float((counts > 0).mean()), 4),
+                replaced_chars=stats['replaced'])
+
+# %% ../nbs/11_data.ipynb #cf954f64
+_RECORDED_OPTIONS = ('format', 'text_field', 'split', 'val_fraction', 'seed')  # besides the tokenizer's identity
 
 def _fingerprint(files:list[Path], old:dict|None) -> list[dict]:
     "Path, size, mtime and sha256 of each file; the hash is reused from `old` when size and mtime are unchanged."
     prev = {s['path']: s for s in (old or {}).get('sources', [])}
     out = []
     for f in files:
-        st = f.stat()
-        p = prev.get(str(f))
+        st, p = f.stat(), prev.get(str(f))
         same = p and p['size'] == st.st_size and p['mtime_ns'] == st.st_mtime_ns
-        out.append(dict(path=str(f), size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=p['sha256'] if same else sha256_file(f)))
+        sha256 = p['sha256'] if same else sha256_file(f)
+        out.append(dict(path=str(f), size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256))
     return out
+
+def _request(files:list[Path], tok:Tokenizer, data:DataConfig, old:dict|None) -> dict:
+    "What a folder prepared now from `files` records of its making."
+    return dict(version=SHARD_VERSION, tokenizer=tok.identity(), **{k: getattr(data, k) for k in _RECORDED_OPTIONS},
+                sources=_fingerprint(files, old))
 
 def _why_stale(old:dict, new:dict) -> str|None:
     "Why prepared data described by `old` metadata does not fit the request `new` (None: it does)."
     if old.get('version') != new['version']: return 'the shard format changed'
-    if old.get('tokenizer') != new['tokenizer']: return f"the tokenizer changed ({old.get('tokenizer', {}).get('name')} -> {new['tokenizer']['name']})"
-    for k in ('format', 'text_field', 'split', 'val_fraction', 'seed'):
+    if old.get('tokenizer') != new['tokenizer']:
+        return f"the tokenizer changed ({old.get('tokenizer', {}).get('name')} -> {new['tokenizer']['name']})"
+    for k in _RECORDED_OPTIONS:
         if old.get(k) != new[k]: return f"{k} changed ({old.get(k)!r} -> {new[k]!r})"
     o, n = {s['path']: s for s in old.get('sources', [])}, {s['path']: s for s in new['sources']}
     for p in n.keys() - o.keys(): return f"a source was added ({p})"
@@ -283,41 +392,80 @@ def _why_stale(old:dict, new:dict) -> str|None:
 def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     "The cache folder for these sources: readable name plus a short hash of the exact request."
     name = '+'.join(Path(s).stem or 'data' for s in sources)[:60]
-    h = hashlib.sha256(json.dumps([[str(Path(s).expanduser().resolve()) if not s in DATASETS else s for s in sources], tokenizer, format]).encode()).hexdigest()[:8]
+    named = [s if s in DATASETS else str(Path(s).expanduser().resolve()) for s in sources]
+    h = hashlib.sha256(json.dumps([named, tokenizer, format]).encode()).hexdigest()[:8]
     return cache_dir()/f'{name}-{tokenizer}-{format}-{h}'
+
+# %% ../nbs/11_data.ipynb #d7bbe95e
+def _data_options(data:DataConfig|None, overrides:dict) -> DataConfig:
+    "`data` (default: `DataConfig()`) with the fields in `overrides` replaced, checked."
+    if unknown := sorted(set(overrides) - {f.name for f in fields(DataConfig)}):
+        raise TypeError(f"prepare() got unexpected options {', '.join(unknown)}; it takes DataConfig's fields")
+    return check_data(dataclasses.replace(data or DataConfig(), **overrides))
+
+def _hub_options(sources:list[str], data:DataConfig) -> DataConfig:
+    "`data` set to read Hub datasets (JSONL with a 'text' field), or an error when other sources need other options."
+    hub = [hub_source(s) is not None for s in sources]
+    if not any(hub): return data
+    if data.format == 'text' and all(hub): data = dataclasses.replace(data, format='jsonl')
+    if (data.format, data.text_field) != ('jsonl', 'text'):
+        raise JojoError(f"Hub datasets ({', '.join(HUB_DATASETS)}) are JSONL with a 'text' field; prepare them on "
+                        f"their own, or with other JSONL sources whose field is 'text' (--format jsonl)")
+    return data
+
+def _remove_abandoned(out:Path):
+    "Remove the temporary folders that killed prepares left next to `out`."
+    for stale in out.parent.glob(f'.{out.name}.tmp-*'):
+        pid = stale.name.rsplit('-', 1)[-1]
+        if pid.isdigit() and not pid_alive(int(pid)): shutil.rmtree(stale, ignore_errors=True)
+
+def _write_prepared(out:Path, files:list[Path], tok:Tokenizer, data:DataConfig, request:dict, workers:int,
+                    shard_tokens:int, progress:bool) -> dict:
+    "Prepare into a temporary folder, `metadata.json` last, then put it in the place of `out`; returns the metadata."
+    _remove_abandoned(out)
+    tmp = out.with_name(f'.{out.name}.tmp-{os.getpid()}')
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        total_bytes = sum(s['size'] for s in request['sources'])
+        written = _prepare_into(tmp, files, tok, data, workers, shard_tokens, total_bytes, progress)
+        meta = {**request, **written, 'jojo_nb': _version(), 'time': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+        write_json(tmp/'metadata.json', meta)
+        if out.exists():  # readers see the old folder or the new one, never a mix
+            trash = out.with_name(f'.{out.name}.old-{os.getpid()}')
+            os.replace(out, trash)
+            os.replace(tmp, out)
+            shutil.rmtree(trash, ignore_errors=True)
+        else: os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta
+
+def _version():
+    from jojo_nb import __version__
+    return __version__
 
 # %% ../nbs/11_data.ipynb #5bc6157f
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
-            tokenizer:str='gpt2', # tiktoken encoding name or 'bytes'
-            format:str='text', # 'text', 'jsonl' or 'chat'
-            text_field:str='text', # JSONL field with the text
-            val_fraction:float=0.05, # share held out for validation
-            split:str='documents', # 'documents' or 'tail'
-            seed:int=1337, # seed of the documents split
+            *,
+            data:DataConfig|None=None, # tokenizer, format, text field and validation split (default: `DataConfig()`)
             no_cache:bool=False, # prepare again even when nothing changed
             workers:int|None=None, # tokenizer threads (default: one per core)
             shard_tokens:int=SHARD_TOKENS, # tokens per shard
             progress:bool=True, # show a progress bar
-            verbose:bool=True) -> Path:
-    "Tokenize `sources` into train/val token shards with a `metadata.json`; reuse them while nothing changed."
-    sources = [sources] if isinstance(sources, (str, Path)) else [str(s) for s in sources]
-    if any(hub_source(s) for s in sources):  # Hub datasets arrive as JSONL files with a 'text' field
-        if format == 'text' and all(hub_source(s) for s in sources): format = 'jsonl'
-        if (format, text_field) != ('jsonl', 'text'):
-            raise JojoError(f"Hub datasets ({', '.join(HUB_DATASETS)}) are JSONL with a 'text' field; prepare them on their own, "
-                            f"or with other JSONL sources whose field is 'text' (--format jsonl)")
-    if format not in ('text', 'jsonl', 'chat'): raise JojoError(f"format {format!r} is not one of text, jsonl, chat")
-    if split not in ('documents', 'tail'): raise JojoError(f"split {split!r} is not one of documents, tail")
-    if not 0 < val_fraction < 1: raise JojoError(f"val_fraction {val_fraction} must be between 0 and 1")
+            verbose:bool=True, # say on stderr whether the shards were reused or why they are made again
+            **overrides) -> Path:
+    "Tokenize `sources` into train/val shards with `data`'s options (`overrides` change any of its fields)."
+    sources = [str(s) for s in ([sources] if isinstance(sources, (str, Path)) else sources)]
+    data = _hub_options(sources, _data_options(data, overrides))
     files = resolve_sources(sources)
     for f in files: _check_text_file(f)  # every file's problem is found before any work
-    chat = format == 'chat'
-    tok = Tokenizer(tokenizer, chat=chat)
-    out = Path(out) if out else default_out(sources, tokenizer, format)
+    tok = Tokenizer(data.tokenizer, chat=data.format == 'chat')
+    out = Path(out) if out else default_out(sources, data.tokenizer, data.format)
     old = json.loads((out/'metadata.json').read_text()) if (out/'metadata.json').exists() else None
-    request = dict(version=SHARD_VERSION, tokenizer=tok.identity(), format=format, text_field=text_field, split=split,
-                   val_fraction=val_fraction, seed=seed, sources=_fingerprint(files, old))
+    request = _request(files, tok, data, old)
     if old and not no_cache:
         why = _why_stale(old, request)
         if why is None:
@@ -325,89 +473,11 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             return out
         if verbose: print(f"prepare: preparing again because {why}", file=sys.stderr)
     workers = (os.cpu_count() or 1) if workers is None else workers
-    total_bytes = sum(s['size'] for s in request['sources'])
-    for stale in out.parent.glob(f'.{out.name}.tmp-*'):  # left by a prepare that was killed
-        pid = stale.name.rsplit('-', 1)[-1]
-        if pid.isdigit() and not pid_alive(int(pid)): shutil.rmtree(stale, ignore_errors=True)
-    tmp = out.with_name(f'.{out.name}.tmp-{os.getpid()}')
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        meta = _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed, workers, shard_tokens,
-                             total_bytes, progress)
-        write_json(tmp/'metadata.json', {**request, **meta, 'jojo_nb': _version(), 'time': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
-        if out.exists():
-            trash = out.with_name(f'.{out.name}.old-{os.getpid()}')
-            os.replace(out, trash)
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    meta = _write_prepared(out, files, tok, data, request, workers, shard_tokens, progress)
     if meta['replaced_chars'] and verbose:
-        print(f"jojo: warning: {meta['replaced_chars']} invalid UTF-8 byte sequence(s) in the sources were replaced by "
-              f"U+FFFD; give UTF-8 text to keep every character", file=sys.stderr)
+        print(f"jojo: warning: {meta['replaced_chars']} invalid UTF-8 byte sequence(s) in the sources were replaced "
+              f"by U+FFFD; give UTF-8 text to keep every character", file=sys.stderr)
     return out
-
-def _version():
-    from jojo_nb import __version__
-    return __version__
-
-# %% ../nbs/11_data.ipynb #392b1a64
-def _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats):
-    "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
-    n_docs = len(files) if format == 'text' else None
-    val_docs = set()
-    if split == 'documents' and n_docs is not None:
-        if n_docs < 2: raise JojoError(f"split 'documents' needs at least 2 documents, and {files[0].name} is one; use split 'tail'")
-        k = min(n_docs - 1, max(1, round(n_docs * val_fraction)))
-        val_docs = set(np.random.default_rng(seed).choice(n_docs, size=k, replace=False).tolist())
-    rng, cut, seen, current = np.random.default_rng(seed), int(total_bytes * (1 - val_fraction)), 0, (None, None)
-    for doc, piece, last, nbytes in read_documents(files, format, text_field, stats):
-        if split == 'tail':
-            if format == 'text' and seen < cut < seen + nbytes:  # the validation tail starts inside this piece
-                raw = piece.encode('utf-8')
-                head = raw[:cut - seen].decode('utf-8', errors='ignore')
-                yield head, 'train', current[0] != doc, False, len(head.encode('utf-8'))
-                yield piece[len(head):], 'val', True, last, nbytes - len(head.encode('utf-8'))
-                seen, current = seen + nbytes, (doc, 'val')
-                continue
-            where = 'val' if seen >= cut else 'train'
-        elif n_docs is not None: where = 'val' if doc in val_docs else 'train'
-        else: where = current[1] if current[0] == doc else ('val' if rng.random() < val_fraction else 'train')
-        yield piece, where, current != (doc, where), last, nbytes
-        seen, current = seen + nbytes, (doc, where)
-
-def _prepare_into(tmp, files, tok, format, text_field, val_fraction, split, seed, workers, shard_tokens, total_bytes, progress):
-    from tqdm.auto import tqdm
-    chat = format == 'chat'
-    writers = {s: _SplitWriter(tmp, s, tok.dtype, chat, shard_tokens) for s in ('train', 'val')}
-    stats = {'replaced': 0}
-    counts, longest, doc_len = np.zeros(tok.n_vocab, dtype=np.int64), 0, 0
-    pieces = _split_pieces(files, format, text_field, val_fraction, split, seed, total_bytes, stats)
-    with tqdm(total=total_bytes, unit='B', unit_scale=True, desc='prepare', disable=not progress, mininterval=0.5) as bar:
-        for ids, mask, (where, starts, last, nbytes) in encode_stream(pieces, tok.name, chat, workers):
-            w = writers[where]
-            w.add(ids, mask, doc_start=starts)
-            if len(ids): counts += np.bincount(ids, minlength=tok.n_vocab)[:tok.n_vocab]
-            doc_len += len(ids)
-            if last:
-                if tok.eot is not None and not chat: w.add(np.asarray([tok.eot], dtype=tok.dtype))
-                longest, doc_len = max(longest, doc_len), 0
-            bar.update(nbytes)
-    for w in writers.values(): w.flush()
-    if not writers['val'].tokens:
-        raise JojoError("no validation data: every document went to training; raise the val fraction or use split 'tail'")
-    if not writers['train'].tokens: raise JojoError("no training data: lower the val fraction")
-    total = writers['train'].tokens + writers['val'].tokens
-    return dict(train=dict(tokens=writers['train'].tokens, documents=writers['train'].docs, shards=writers['train'].shards),
-                val=dict(tokens=writers['val'].tokens, documents=writers['val'].docs, shards=writers['val'].shards),
-                documents=writers['train'].docs + writers['val'].docs, tokens=total, bytes=total_bytes,
-                bytes_per_token=round(total_bytes / max(total, 1), 4), longest_document_tokens=int(longest),
-                vocab_coverage=round(float((counts > 0).mean()), 4), replaced_chars=stats['replaced'])
 
 # %% ../nbs/11_data.ipynb #76a96d2c
 class TokenLoader:
@@ -416,10 +486,11 @@ class TokenLoader:
                  split:str, # 'train' or 'val'
                  batch_size:int, block_size:int, rank:int=0, world_size:int=1, seed:int=1337, shuffle:bool=True,
                  tokenizer:Tokenizer|None=None, # when given, the data must have been made with it
-                 chat_rows:str='pack'): # chat data: 'pack' conversations into rows, or 'pad' one per row
+                 chat_rows:str=DataConfig.chat_rows): # chat data: pack conversations into rows, or pad one per row
         self.path = Path(path)
         if not (self.path/'metadata.json').exists():
-            raise JojoError(f"{self.path} has no metadata.json; run `jojo prepare` first (or a prepare was interrupted)")
+            raise JojoError(f"{self.path} has no metadata.json; run `jojo prepare` first "
+                            f"(or a prepare was interrupted)")
         self.meta = json.loads((self.path/'metadata.json').read_text())
         if tokenizer is not None: check_identity(tokenizer.identity(), self.meta['tokenizer'], str(self.path))
         n_shards = self.meta[split]['shards']
@@ -428,99 +499,119 @@ class TokenLoader:
         self.masks = [read_shard(self.path/f'{split}_{i:06d}.mask.bin') for i in range(n_shards)] if self.chat else None
         self.ends = np.cumsum([len(s) for s in self.shards])
         self.n_tokens = int(self.ends[-1])
-        self.split, self.B, self.T, self.rank, self.world, self.seed, self.shuffle = split, batch_size, block_size, rank, world_size, seed, shuffle
+        self.split, self.B, self.T, self.rank, self.world = split, batch_size, block_size, rank, world_size
+        self.seed, self.shuffle = seed, shuffle
         self.windows = (self.n_tokens - 1 - (block_size - 1 if shuffle else 0)) // block_size
-        self.chat_rows = chat_rows if self.chat else None
+        self.chat_rows = check_choice('data.chat_rows', chat_rows) if self.chat else None
         if self.chat: self.windows = self._chat_plan(n_shards)
         self.batches_per_epoch = self.windows // (world_size * batch_size)
         if self.batches_per_epoch < 1:
             raise JojoError(f"{self.path}: the {split} split has {self.n_tokens} tokens, too few for one batch of "
-                            f"{batch_size} x {block_size + 1} tokens on {world_size} process(es); lower the batch or block size")
+                            f"{batch_size} x {block_size + 1} tokens on {world_size} process(es); "
+                            f"lower the batch or block size")
         self.epoch, self.position, self._order = 0, 0, None
-
-    def _chat_plan(self, n_shards) -> int:
-        "Lay whole conversations into rows of at most `block_size + 1` tokens; the number of rows."
-        if self.chat_rows not in ('pack', 'pad'): raise JojoError(f"chat_rows {self.chat_rows!r} is not one of pack, pad")
-        offsets = np.concatenate([[0], self.ends[:-1]])
-        starts = np.concatenate([read_shard(self.path/f'{self.split}_{i:06d}.docs.bin').astype(np.int64) + offsets[i] for i in range(n_shards)])
-        lengths = np.diff(np.append(starts, self.n_tokens))
-        cap = self.T + 1
-        self.conv_starts, self.conv_keep = starts, np.minimum(lengths, cap)
-        if (cut := int((lengths > cap).sum())):
-            warnings.warn(f"{self.path}: {cut} of {len(starts)} {self.split} conversations are longer than block_size + 1 = {cap} "
-                          f"tokens and are cut; raise block_size to keep them whole")
-        order = np.random.default_rng([self.seed, 0xC4A7]).permutation(len(starts)) if self.shuffle else np.arange(len(starts))
-        bounds, used = [0], 0
-        for j, k in enumerate(self.conv_keep[order].tolist()):
-            if j and (self.chat_rows == 'pad' or used + k > cap): bounds.append(j); used = 0
-            used += k
-        bounds.append(len(order))
-        self.conv_order, self.row_bounds = order, np.asarray(bounds)
-        return len(bounds) - 1
-
-    def _chat_rows(self, rows):
-        "Token and mask arrays `(len(rows), block_size + 1)` of the given rows; padding is id 0 with mask 0."
-        buf, mask = np.zeros((len(rows), self.T + 1), np.int64), np.zeros((len(rows), self.T + 1), np.uint8)
-        for b, r in enumerate(rows):
-            at = 0
-            for c in self.conv_order[self.row_bounds[r]:self.row_bounds[r + 1]]:
-                start, k = int(self.conv_starts[c]), int(self.conv_keep[c])
-                buf[b, at:at + k], mask[b, at:at + k] = self._read(self.shards, start, k), self._read(self.masks, start, k)
-                at += k
-        return buf, mask
-
-    def _epoch_plan(self):
-        if self._order is None or self._order[0] != self.epoch:
-            if self.shuffle:
-                rng = np.random.default_rng([self.seed, self.epoch])
-                offset, perm = int(rng.integers(0, self.T)), rng.permutation(self.windows)
-            else: offset, perm = 0, np.arange(self.windows)
-            self._order = (self.epoch, offset, perm)
-        return self._order[1], self._order[2]
-
-    def _read(self, arrays, start, length):
-        i = int(np.searchsorted(self.ends, start, side='right'))
-        out, lo = [], start - (self.ends[i - 1] if i else 0)
-        while length > 0:
-            piece = arrays[i][lo:lo + length]
-            out.append(piece); length -= len(piece); i += 1; lo = 0
-        return out[0] if len(out) == 1 else np.concatenate(out)
-
-    def next_batch(self):
-        "The next `(x, y)` batch, int64 tensors of shape `(batch_size, block_size)`; moves to a new epoch when one ends."
-        import torch  # here, not at the top: tokenizer worker processes import this module and need no torch
-        if self.position >= self.batches_per_epoch: self.epoch, self.position = self.epoch + 1, 0
-        offset, order = self._epoch_plan()
-        first = (self.position * self.world + self.rank) * self.B  # global batch `position * world + rank`
-        if self.chat:
-            buf, m = self._chat_rows(order[first:first + self.B])
-            x, y = torch.from_numpy(buf[:, :-1]), torch.from_numpy(buf[:, 1:]).masked_fill(torch.from_numpy(m[:, 1:] == 0), -100)
-        else:
-            starts = order[first:first + self.B] * self.T + offset
-            buf = np.stack([self._read(self.shards, int(s), self.T + 1) for s in starts]).astype(np.int64)
-            x, y = torch.from_numpy(buf[:, :-1]), torch.from_numpy(buf[:, 1:])
-        self.position += 1
-        return x, y
-
-    def __iter__(self):
-        while True: yield self.next_batch()
 
     @property
     def tokens_per_epoch(self) -> int: return self.batches_per_epoch * self.B * self.T * self.world
 
-    def state_dict(self) -> dict:
-        "Where this loader is: enough to resume batch for batch."
-        return dict(split=self.split, epoch=self.epoch, position=self.position, seed=self.seed, rank=self.rank,
-                    world_size=self.world, batch_size=self.B, block_size=self.T, chat_rows=self.chat_rows)
+# %% ../nbs/11_data.ipynb #5b276098
+@patch
+def _chat_plan(self:TokenLoader, n_shards:int) -> int:
+    "Lay whole conversations into rows of at most `block_size + 1` tokens; the number of rows."
+    offsets = np.concatenate([[0], self.ends[:-1]])
+    starts = np.concatenate([read_shard(self.path/f'{self.split}_{i:06d}.docs.bin').astype(np.int64) + offsets[i]
+                             for i in range(n_shards)])
+    lengths = np.diff(np.append(starts, self.n_tokens))
+    cap = self.T + 1
+    self.conv_starts, self.conv_keep = starts, np.minimum(lengths, cap)
+    if (cut := int((lengths > cap).sum())):
+        warnings.warn(f"{self.path}: {cut} of {len(starts)} {self.split} conversations are longer than "
+                      f"block_size + 1 = {cap} tokens and are cut; raise block_size to keep them whole")
+    n = len(starts)
+    order = np.random.default_rng([self.seed, 0xC4A7]).permutation(n) if self.shuffle else np.arange(n)
+    bounds, used = [0], 0
+    for j, k in enumerate(self.conv_keep[order].tolist()):
+        if j and (self.chat_rows == 'pad' or used + k > cap): bounds.append(j); used = 0
+        used += k
+    bounds.append(len(order))
+    self.conv_order, self.row_bounds = order, np.asarray(bounds)
+    return len(bounds) - 1
 
-    def load_state_dict(self, sd:dict):
-        "Continue from `sd`; refused when the batch geometry differs (the batches would not be the same)."
-        for k in ('batch_size', 'block_size', 'world_size', 'seed', 'chat_rows'):
-            if sd.get(k) != getattr(self, {'batch_size': 'B', 'block_size': 'T', 'world_size': 'world'}.get(k, k)):
-                raise JojoError(f"the saved data position has {k}={sd.get(k)}, this run has a different value; "
-                                f"resume with the same {k} or start a new run")
-        self.epoch, self.position = sd['epoch'], sd['position']
+@patch
+def _chat_rows(self:TokenLoader, rows):
+    "Token and mask arrays `(len(rows), block_size + 1)` of the given rows; padding is id 0 with mask 0."
+    buf, mask = np.zeros((len(rows), self.T + 1), np.int64), np.zeros((len(rows), self.T + 1), np.uint8)
+    for b, r in enumerate(rows):
+        at = 0
+        for c in self.conv_order[self.row_bounds[r]:self.row_bounds[r + 1]]:
+            start, k = int(self.conv_starts[c]), int(self.conv_keep[c])
+            buf[b, at:at + k] = self._read(self.shards, start, k)
+            mask[b, at:at + k] = self._read(self.masks, start, k)
+            at += k
+    return buf, mask
 
-    def reset(self):
-        "Back to the first batch of the first epoch (the validation loader does this before every evaluation)."
-        self.epoch, self.position = 0, 0
+# %% ../nbs/11_data.ipynb #8ae8fc00
+@patch
+def _epoch_plan(self:TokenLoader):
+    "This epoch's `(offset, order)` of windows or rows, drawn from `(seed, epoch)` alone."
+    if self._order is None or self._order[0] != self.epoch:
+        if self.shuffle:
+            rng = np.random.default_rng([self.seed, self.epoch])
+            offset, perm = int(rng.integers(0, self.T)), rng.permutation(self.windows)
+        else: offset, perm = 0, np.arange(self.windows)
+        self._order = (self.epoch, offset, perm)
+    return self._order[1], self._order[2]
+
+@patch
+def _read(self:TokenLoader, arrays, start:int, length:int):
+    "`length` items from position `start` of the concatenated `arrays` (one per shard)."
+    i = int(np.searchsorted(self.ends, start, side='right'))
+    out, lo = [], start - (self.ends[i - 1] if i else 0)
+    while length > 0:
+        piece = arrays[i][lo:lo + length]
+        out.append(piece); length -= len(piece); i += 1; lo = 0
+    return out[0] if len(out) == 1 else np.concatenate(out)
+
+@patch
+def next_batch(self:TokenLoader):
+    "The next `(x, y)` batch, int64 tensors of shape `(batch_size, block_size)`; a new epoch starts when one ends."
+    import torch  # here, not at the top: `jojo prepare` imports this module and never needs torch
+    if self.position >= self.batches_per_epoch: self.epoch, self.position = self.epoch + 1, 0
+    offset, order = self._epoch_plan()
+    first = (self.position * self.world + self.rank) * self.B  # global batch `position * world + rank`
+    if self.chat:
+        buf, m = self._chat_rows(order[first:first + self.B])
+        x = torch.from_numpy(buf[:, :-1])
+        y = torch.from_numpy(buf[:, 1:]).masked_fill(torch.from_numpy(m[:, 1:] == 0), IGNORE_INDEX)
+    else:
+        starts = order[first:first + self.B] * self.T + offset
+        buf = np.stack([self._read(self.shards, int(s), self.T + 1) for s in starts]).astype(np.int64)
+        x, y = torch.from_numpy(buf[:, :-1]), torch.from_numpy(buf[:, 1:])
+    self.position += 1
+    return x, y
+
+@patch
+def __iter__(self:TokenLoader):
+    while True: yield self.next_batch()
+
+# %% ../nbs/11_data.ipynb #0e805f05
+@patch
+def state_dict(self:TokenLoader) -> dict:
+    "Where this loader is: enough to resume batch for batch."
+    return dict(split=self.split, epoch=self.epoch, position=self.position, seed=self.seed, rank=self.rank,
+                world_size=self.world, batch_size=self.B, block_size=self.T, chat_rows=self.chat_rows)
+
+@patch
+def load_state_dict(self:TokenLoader, sd:dict):
+    "Continue from `sd`; refused when the batch geometry differs (the batches would not be the same)."
+    attribute = {'batch_size': 'B', 'block_size': 'T', 'world_size': 'world'}
+    for k in ('batch_size', 'block_size', 'world_size', 'seed', 'chat_rows'):
+        if sd.get(k) != getattr(self, attribute.get(k, k)):
+            raise JojoError(f"the saved data position has {k}={sd.get(k)}, this run has a different value; "
+                            f"resume with the same {k} or start a new run")
+    self.epoch, self.position = sd['epoch'], sd['position']
+
+@patch
+def reset(self:TokenLoader):
+    "Back to the first batch of the first epoch (the validation loader does this before every evaluation)."
+    self.epoch, self.position = 0, 0

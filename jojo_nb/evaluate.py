@@ -8,13 +8,17 @@ Docs: https://jojo-nb.github.io/jojo_nb/evaluate.html.md"""
 __all__ = ['HELLASWAG_URL', 'hellaswag_file', 'hellaswag_items', 'score_endings', 'hellaswag', 'val_loss', 'cmd_eval']
 
 # %% ../nbs/75_evaluate.ipynb #6753cbad
-import json, math, sys
+import contextlib, json, math, sys
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .core import JojoError, data_dir, first_line
 from .tokenizer import Tokenizer
-from .model import token_hits
+from .model import measure_loss
+from .data import download
+from .device import dist_env, pick_device, start_process_group
+from .checkpoint import checkpoint_spec
+from .hf import load_for_inference
 
 # %% ../nbs/75_evaluate.ipynb #01ca1283
 HELLASWAG_URL = 'https://raw.githubusercontent.com/rowanz/hellaswag/master/data/hellaswag_val.jsonl'
@@ -27,16 +31,8 @@ def hellaswag_file(path:str|None=None) -> Path:
         return p
     for cand in (data_dir()/'hellaswag'/'hellaswag_val_full.jsonl', data_dir()/'hellaswag'/'hellaswag_val.jsonl'):
         if cand.exists(): return cand
-    dst = data_dir()/'hellaswag'/'hellaswag_val.jsonl'
-    try:
-        import urllib.request
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        urllib.request.urlretrieve(HELLASWAG_URL, dst.with_suffix('.part'))
-        dst.with_suffix('.part').rename(dst)
-        return dst
-    except OSError:
-        raise JojoError(f"HellaSwag is not in {data_dir()/'hellaswag'} and could not be downloaded; place "
-                        f"{HELLASWAG_URL} there (or give --hellaswag FILE)") from None
+    return download(HELLASWAG_URL, data_dir()/'hellaswag'/'hellaswag_val.jsonl', what='HellaSwag',
+                    hint='(or give --hellaswag FILE)')
 
 def hellaswag_items(path, limit:int|None=None) -> list[dict]:
     "Items `{ctx, endings, label}` from a HellaSwag JSONL file; a bad line is a `JojoError` naming its number."
@@ -101,41 +97,34 @@ def hellaswag(model, tok:Tokenizer, items:list[dict], device='cpu', rank:int=0, 
     return dict(acc=counts[0].item() / n, acc_norm=counts[1].item() / n, n=int(counts[2].item()))
 
 # %% ../nbs/75_evaluate.ipynb #ffb13be4
-@torch.no_grad()
-def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|None=None, device='cpu') -> dict:
+def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|None=None, device='cpu',
+             forward_ctx=contextlib.nullcontext) -> dict:
     "Mean validation loss, perplexity and accuracy of `model` on a prepared dataset's `val` split."
     from jojo_nb.data import TokenLoader
     loader = TokenLoader(data_path, 'val', batch_size, model.cfg.block_size, shuffle=False, tokenizer=tok)
     n = min(loader.batches_per_epoch, max_batches or loader.batches_per_epoch)
-    tot, acc = 0.0, 0.0
-    for _ in range(n):
-        x, y = loader.next_batch()
-        logits, loss = model(x.to(device), y.to(device))
-        right, counted = token_hits(logits, y.to(device))
-        tot += loss.item(); acc += (right / counted.clamp(min=1)).item()
-    return dict(val_loss=tot / n, val_ppl=math.exp(min(tot / n, 50)), accuracy=acc / n, batches=n)
+    r = measure_loss(model, (loader.next_batch() for _ in range(n)), device, forward_ctx)
+    return dict(val_loss=r['loss'], val_ppl=r['ppl'], accuracy=r['accuracy'], batches=n)
 
 def cmd_eval(args, extra=()) -> int:
-    "`jojo eval`: validation loss on `--data`, HellaSwag with `--hellaswag`, of a checkpoint."
-    from jojo_nb.sample import load_for_sampling
-    from jojo_nb.trainer import dist_env
+    "`jojo eval`: validation loss on `--data`, HellaSwag with `--hellaswag`, of a checkpoint, on `--device`."
     if args.limit is not None and args.limit < 1: raise JojoError(f"--limit {args.limit}: give 1 or more")
+    if not args.data and args.hellaswag is None: raise JojoError("jojo eval needs --data DIR and/or --hellaswag [FILE]")
     items = hellaswag_items(hellaswag_file(args.hellaswag or None), args.limit) if args.hellaswag is not None else None
-    model, tok, where = load_for_sampling(args.checkpoint, args.run, args.runs_dir)
-    rank, _, world = dist_env()
-    if world > 1:
-        import torch.distributed as dist
-        if not dist.is_initialized(): dist.init_process_group('gloo')
-    out = {'checkpoint': where}
+    rank, local_rank, world = dist_env()
+    device = pick_device(args.device, local_rank, distributed=world > 1)
+    start_process_group(device)
+    loaded = load_for_inference(checkpoint_spec(args.checkpoint, args.run), device, args.runs_dir)
+    model, tok = loaded.model, loaded.tokenizer
+    out = {'checkpoint': str(loaded.path)}
     if args.data:
         p = Path(args.data)
         if not (p/'metadata.json').exists():
             from jojo_nb.data import prepare
             p = prepare([args.data], tokenizer=tok.name, format='chat' if tok.chat else 'text', progress=False)
-        out.update(val_loss(model, p, tok, max_batches=args.limit))
-    if args.hellaswag is not None:
-        hs = hellaswag(model, tok, items, rank=rank, world=world)
+        out.update(val_loss(model, p, tok, max_batches=args.limit, device=device, forward_ctx=loaded.autocast))
+    if items is not None:
+        with loaded.autocast(): hs = hellaswag(model, tok, items, device, rank=rank, world=world)
         out.update({'hellaswag_acc': hs['acc'], 'hellaswag_acc_norm': hs['acc_norm'], 'hellaswag_n': hs['n']})
-    if not args.data and args.hellaswag is None: raise JojoError("jojo eval needs --data DIR and/or --hellaswag [FILE]")
     if rank == 0: print(json.dumps(out, indent=2))
     return 0

@@ -1,4 +1,4 @@
-"""Optional FP8 training of the linear layers, with NVIDIA TransformerEngine or torchao: probed safely, checked before the first step, and a run that goes on in bf16 when FP8 cannot run.
+"""Optional FP8 training of the linear layers (TransformerEngine or torchao): probed safely, checked first, else bf16.
 
 Docs: https://jojo-nb.github.io/jojo_nb/fp8.html.md"""
 
@@ -37,8 +37,10 @@ def probe_backend(backend:str):
         name = 'TransformerEngine' if backend == 'te' else 'torchao'
         return None, f"{name} is not installed (pip install -e \".[{extra}]\")"
     except Exception as e:  # TE raises RuntimeError (and sometimes OSError) where CUDA or its libraries are missing
-        return None, f"{backend} cannot be imported here ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})"
+        first = str(e).splitlines()[0][:120] if str(e) else ''
+        return None, f"{backend} cannot be imported here ({type(e).__name__}: {first})"
 
+# %% ../nbs/55_fp8.ipynb #db008a61
 def fp8_layers(model:nn.Module, min_features:int, keep_head:bool=True) -> list[str]:
     "Names of the `nn.Linear` layers FP8 would take: both dimensions at least `min_features` and divisible by 16."
     out = []
@@ -50,14 +52,19 @@ def fp8_layers(model:nn.Module, min_features:int, keep_head:bool=True) -> list[s
         out.append(name)
     return out
 
+# %% ../nbs/55_fp8.ipynb #e26da5fe
 def fp8_unavailable(fp8cfg, device:torch.device, model:nn.Module, tokens_per_micro:int) -> str|None:
     "Why FP8 cannot run in this run (one short reason), or None when it can."
     if device.type != 'cuda': return 'there is no CUDA GPU'
     cap = torch.cuda.get_device_capability(device)
-    if cap < (8, 9): return f"{torch.cuda.get_device_name(device)} (compute capability {cap[0]}.{cap[1]}) has no FP8; it needs 8.9 or newer"
+    if cap < (8, 9):
+        return (f"{torch.cuda.get_device_name(device)} (compute capability {cap[0]}.{cap[1]}) has no FP8; "
+                f"it needs 8.9 or newer")
     recipe = fp8_recipe_name(fp8cfg.backend, fp8cfg.recipe)
     if recipe == 'mxfp8' and cap < (10, 0): return 'the mxfp8 recipe needs a Blackwell GPU (compute capability 10.0)'
-    if tokens_per_micro % 8: return f"FP8 needs the tokens of a micro-batch (micro_batch_size x block_size = {tokens_per_micro}) divisible by 8"
+    if tokens_per_micro % 8:
+        return (f"FP8 needs the tokens of a micro-batch (micro_batch_size x block_size = {tokens_per_micro}) "
+                f"divisible by 8")
     mod, why = probe_backend(fp8cfg.backend)
     if mod is None: return why
     if not fp8_layers(model, fp8cfg.min_features, fp8cfg.keep_head_bf16):
@@ -68,7 +75,8 @@ def fp8_unavailable(fp8cfg, device:torch.device, model:nn.Module, tokens_per_mic
 # %% ../nbs/55_fp8.ipynb #72eb65cb
 def _te_recipe(te_recipe_module, name:str):
     r = te_recipe_module
-    if name == 'delayed': return r.DelayedScaling(fp8_format=r.Format.HYBRID, amax_history_len=1024, amax_compute_algo='max')
+    if name == 'delayed':
+        return r.DelayedScaling(fp8_format=r.Format.HYBRID, amax_history_len=1024, amax_compute_algo='max')
     if name == 'current': return r.Float8CurrentScaling(fp8_format=r.Format.HYBRID)
     if name == 'mxfp8': return r.MXFP8BlockScaling()
     raise JojoError(f"fp8.recipe {name!r} is not a TransformerEngine recipe; use delayed, current or mxfp8")
@@ -100,15 +108,15 @@ def to_fp8(model:nn.Module, fp8cfg) -> tuple[list[str], object]:
         return new
     _swap(model, names, make)
     r = _te_recipe(te_recipe, recipe)
-    autocast = getattr(te, 'autocast', None)  # TE >= 2.8; fp8_autocast before
-    ctx = (lambda: autocast(enabled=True, recipe=r)) if autocast else (lambda: te.fp8_autocast(enabled=True, fp8_recipe=r))
-    return names, ctx
+    if hasattr(te, 'autocast'): return names, lambda: te.autocast(enabled=True, recipe=r)  # TE >= 2.8
+    return names, lambda: te.fp8_autocast(enabled=True, fp8_recipe=r)
 
+# %% ../nbs/55_fp8.ipynb #220bb359
 _SCALING = ('scaling_fwd', 'scaling_bwd')
 _SCALING_TENSORS = ('amax_history', 'scale', 'scale_inv')
 
 def fp8_state(model:nn.Module) -> dict:
-    "TE's FP8 scaling state of `model` as plain tensors `{layer: {'scaling_fwd.amax_history': tensor, ...}}` (empty for torchao)."
+    "TE's scaling state of `model` as plain tensors `{layer: {'scaling_fwd.scale': tensor, ...}}` (empty for torchao)."
     out = {}
     for name, m in model.named_modules():
         meta = getattr(m, 'fp8_meta', None)
@@ -119,7 +127,7 @@ def fp8_state(model:nn.Module) -> dict:
     return out
 
 def load_fp8_state(model:nn.Module, state:dict) -> int:
-    "Copy scaling state from `fp8_state` back into the TE layers that have allocated theirs; the number of tensors copied."
+    "Copy `fp8_state`'s tensors back into the TE layers that have allocated their state; the number copied."
     n = 0
     for name, m in model.named_modules():
         meta, saved = getattr(m, 'fp8_meta', None), state.get(name)

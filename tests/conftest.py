@@ -22,3 +22,13 @@ def jojo(): return run_jojo
 @pytest.fixture(autouse=True)
 def _cache_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv('JOJO_CACHE_DIR', str(tmp_path_factory.getbasetemp()/'jojo_cache'))
+
+TINY = {'--data.tokenizer': 'bytes', '--data.split': 'tail', '--model.n_layer': 2, '--model.n_head': 2,
+        '--model.n_embd': 32, '--model.block_size': 32, '--train.micro_batch_size': 4, '--optim.warmup_steps': 5,
+        '--eval.interval': 10, '--eval.iters': 2, '--eval.sample_tokens': 8, '--checkpoint.interval': 10,
+        '--log.tensorboard': 'false'}
+
+def tiny_args(data, steps=40, **over) -> list[str]:
+    "`jojo train` options for a tiny byte-level model on `data` that trains `steps` steps in seconds on a CPU."
+    args = {'--data.dataset': data, **TINY, '--train.max_steps': steps, **over}
+    return [str(x) for kv in args.items() for x in kv]

@@ -3,12 +3,13 @@ import json, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest, torch
 from conftest import run_jojo, ROOT
-from test_train import small_args, data  # noqa: F401  (the module-scoped text fixture)
+from conftest import tiny_args
+from test_train import data  # noqa: F401  (the module-scoped text fixture)
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory, data):
     d = tmp_path_factory.mktemp('ck')
-    p = run_jojo('train', *small_args(data, steps=24, **{'--checkpoint.interval': 2, '--checkpoint.keep': 20}),
+    p = run_jojo('train', *tiny_args(data, steps=24, **{'--checkpoint.interval': 2, '--checkpoint.keep': 20}),
                  '--run-name', 'r', cwd=d)
     assert p.returncode == 0, p.stderr[-2000:]
     return d/'runs'/'r'

@@ -21,15 +21,18 @@ def runs(tmp_path_factory):
     train_two_runs(root)
     return root
 
+COMPARE = ('compare', 'a', 'b', 'a:step_0000015', '--prompt', 'ROMEO:', '--max-new-tokens', '16', '--seed', '3')
+
 def test_compare_two_runs_in_the_terminal(runs):
-    p = run_jojo('compare', 'a', 'b', 'a:step_0000015', '--prompt', 'ROMEO:', '--max-new-tokens', '16', '--seed', '3', cwd=runs)
+    p = run_jojo(*COMPARE, cwd=runs)
     assert p.returncode == 0, p.stderr
     out = p.stdout
-    for expected in ('checkpoint', 'a:latest', 'b:latest', 'a:step_0000015', 'optim.lr: a:latest=0.001 | b:latest=0.01 | a:step_0000015=0.001',
-                     'loss on one fixed batch', 'generations (seed 3', 'weight change a:latest -> b:latest', 'layer 1'):
+    for expected in ('checkpoint', 'a:latest', 'b:latest', 'a:step_0000015',
+                     'optim.lr: a:latest=0.001 | b:latest=0.01 | a:step_0000015=0.001', 'loss on one fixed batch',
+                     'generations (seed 3', 'weight change a:latest -> b:latest', 'layer 1'):
         assert expected in out, (expected, out)
     assert out.count('--- ') == 3
-    again = run_jojo('compare', 'a', 'b', 'a:step_0000015', '--prompt', 'ROMEO:', '--max-new-tokens', '16', '--seed', '3', cwd=runs)
+    again = run_jojo(*COMPARE, cwd=runs)
     assert again.stdout == out  # same seed, same report
 
 def test_compare_user_mistakes(runs):
@@ -39,3 +42,9 @@ def test_compare_user_mistakes(runs):
     assert p.returncode == 2 and "nosuchrun" in p.stderr and 'Traceback' not in p.stderr, p.stderr
     p = run_jojo('compare', 'a', 'b:step_9999999', cwd=runs)
     assert p.returncode == 2 and 'step_9999999' in p.stderr and 'Traceback' not in p.stderr, p.stderr
+    p = run_jojo('compare', 'a', 'b', '--device', 'tpu', cwd=runs)
+    assert p.returncode == 2 and "'tpu'" in p.stderr and 'Traceback' not in p.stderr, p.stderr
+    hf = runs/'hf'
+    hf.mkdir(exist_ok=True); (hf/'config.json').write_text('{}'); (hf/'model.safetensors').write_bytes(b'')
+    p = run_jojo('compare', 'a', hf, cwd=runs)
+    assert p.returncode == 2 and 'Hugging Face folder' in p.stderr and 'Traceback' not in p.stderr, p.stderr

@@ -50,9 +50,11 @@ def test_bad_inputs(tmp_path):
     (tmp_path/'x.bin').write_bytes(bytes(range(256)) * 4)
     one_line_error(run_jojo('prepare', tmp_path/'x.bin', '--out', tmp_path/'o2'), 'looks binary')
     (tmp_path/'bad.jsonl').write_text('{"text": "a"}\n{"text": "b"}\n{oops\n')
-    one_line_error(run_jojo('prepare', tmp_path/'bad.jsonl', '--format', 'jsonl', '--out', tmp_path/'o3'), 'bad.jsonl:3: malformed JSON')
+    one_line_error(run_jojo('prepare', tmp_path/'bad.jsonl', '--format', 'jsonl', '--out', tmp_path/'o3'),
+                   'bad.jsonl:3: malformed JSON')
     (tmp_path/'nofield.jsonl').write_text('{"body": "a"}\n')
-    one_line_error(run_jojo('prepare', tmp_path/'nofield.jsonl', '--format', 'jsonl', '--out', tmp_path/'o4'), "no field 'text'")
+    one_line_error(run_jojo('prepare', tmp_path/'nofield.jsonl', '--format', 'jsonl', '--out', tmp_path/'o4'),
+                   "no field 'text'")
     one_line_error(run_jojo('prepare', 'tinyshakespear'), 'named datasets are tinyshakespeare')
     one_line_error(run_jojo('prepare', tmp_path/'bad.jsonl', '--tokenizer', 'gtp2'), "unknown tokenizer 'gtp2'")
     for o in ('o1', 'o2', 'o3', 'o4'): assert not (tmp_path/o).exists()
@@ -61,9 +63,11 @@ def test_bad_inputs(tmp_path):
 def test_hub_dataset_offline_names_the_file(tmp_path):
     env = dict(JOJO_DATA_DIR=str(tmp_path/'data'), HF_HUB_OFFLINE='1')
     want = tmp_path/'data'/'tinystories'/'default-train-first500.jsonl'
-    one_line_error(run_jojo('prepare', 'tinystories:500', '--out', tmp_path/'o', env=env), 'could not stream tinystories', f'at {want}')
+    one_line_error(run_jojo('prepare', 'tinystories:500', '--out', tmp_path/'o', env=env),
+                   'could not stream tinystories', f'at {want}')
     assert not (tmp_path/'o').exists() and not list(want.parent.iterdir())
-    want.write_text(''.join(json.dumps({'text': f'Once upon a time there was a cat called {i}.'}) + '\n' for i in range(500)))
+    stories = [json.dumps({'text': f'Once upon a time there was a cat called {i}.'}) + '\n' for i in range(500)]
+    want.write_text(''.join(stories))
     p = run_jojo('prepare', 'tinystories:500', '--out', tmp_path/'o', '--stats', env=env)  # a file placed by hand
     assert p.returncode == 0 and 'documents        500' in p.stdout, p.stderr
 
@@ -71,9 +75,11 @@ def test_hub_dataset_offline_names_the_file(tmp_path):
 @pytest.mark.parametrize('rows', ['pack', 'pad'])
 def test_chat_sft_rows(rows, tmp_path):
     "A short chat run on real conversations, packed or padded: it trains and its loss goes down."
-    p = run_jojo('train', '--data.dataset', SHARED/'chat'/'taskmaster4_coffee.jsonl', '--data.format', 'chat', '--data.chat_rows', rows,
+    p = run_jojo('train', '--data.dataset', SHARED/'chat'/'taskmaster4_coffee.jsonl', '--data.format', 'chat',
+                 '--data.chat_rows', rows,
                  '--model.n_layer', '2', '--model.n_head', '2', '--model.n_embd', '64', '--model.block_size', '128',
-                 '--train.micro_batch_size', '8', '--train.max_steps', '30', '--eval.interval', '30', '--eval.iters', '2',
+                 '--train.micro_batch_size', '8', '--train.max_steps', '30',
+                 '--eval.interval', '30', '--eval.iters', '2',
                  '--log.tensorboard', 'false', '--run-name', rows, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
     recs = [json.loads(l) for l in (tmp_path/'runs'/rows/'metrics.jsonl').read_text().splitlines()]
@@ -91,8 +97,9 @@ def test_invalid_utf8_is_replaced_and_counted(tmp_path):
 @needs_shared
 def test_interrupted_prepare_leaves_nothing(tmp_path):
     out = tmp_path/'out'
-    proc = subprocess.Popen([str(Path(sys.executable).parent/'jojo'), 'prepare', str(SHARED/'gutenberg'), '--out', str(out),
-                             '--no-cache', '--workers', '1'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([str(Path(sys.executable).parent/'jojo'), 'prepare', str(SHARED/'gutenberg'),
+                             '--out', str(out), '--no-cache', '--workers', '1'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for _ in range(2000):  # kill it while it writes its temporary folder
         if list(tmp_path.glob('.out.tmp-*')) or proc.poll() is not None: break
         time.sleep(0.005)

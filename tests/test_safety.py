@@ -4,8 +4,8 @@ import io, json, os, pickle, shutil, signal, socket, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 import pytest, torch
-from conftest import BIN, run_jojo
-from test_train import small_args, data, start, wait_for_step, losses  # noqa: F401  (the module-scoped text fixture)
+from conftest import BIN, run_jojo, tiny_args
+from test_train import data, start, wait_for_step, losses  # noqa: F401  (the module-scoped text fixture)
 
 def error_line(p) -> str:
     "The one error line of a finished `jojo` command: no traceback, exactly one `jojo: error:` line."
@@ -24,7 +24,7 @@ def verified(folder) -> list:
 def run(tmp_path_factory, data):
     "A finished run: 20 steps, checkpoints every 5."
     d = tmp_path_factory.mktemp('safety')
-    p = run_jojo('train', *small_args(data, steps=20, **{'--checkpoint.interval': 5}), '--run-name', 'r', cwd=d)
+    p = run_jojo('train', *tiny_args(data, steps=20, **{'--checkpoint.interval': 5}), '--run-name', 'r', cwd=d)
     assert p.returncode == 0, p.stderr[-2000:]
     return d/'runs'/'r'
 
@@ -63,7 +63,7 @@ def craft(ck:Path, marker:Path):
 @pytest.mark.slow
 def test_crafted_sharded_checkpoint_runs_no_code(data, tmp_path):
     fsdp = ['--nproc', '2', '--train.strategy', 'fsdp']
-    p = run_jojo('train', *small_args(data, steps=20), '--run-name', 'f', *fsdp, cwd=tmp_path)
+    p = run_jojo('train', *tiny_args(data, steps=20), '--run-name', 'f', *fsdp, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
     ck = tmp_path/'runs'/'f'/'checkpoints'/'sharded'/'step_0000020'
     marker = tmp_path/'pwned'
@@ -77,7 +77,7 @@ def test_crafted_sharded_checkpoint_runs_no_code(data, tmp_path):
     assert p.returncode == 1 and 'pickled Python object' in p.stdout and p.stdout.count('ok') == 2, p.stdout
     for cmd in (['sample', '--checkpoint', ck, '--max-new-tokens', '4'], ['export', ck, tmp_path/'out'],
                 ['eval', '--checkpoint', ck, '--data', data], ['compare', ck, ck],
-                ['train', *small_args(data, steps=6), '--run-name', 'g', '--init-from', ck]):
+                ['train', *tiny_args(data, steps=6), '--run-name', 'g', '--init-from', ck]):
         p = run_jojo(*cmd, cwd=tmp_path)
         assert p.returncode == 2 and 'not made by jojo_nb' in error_line(p), (cmd, p.stderr[-2000:])
         assert not marker.exists(), cmd
@@ -90,11 +90,11 @@ def test_crafted_sharded_checkpoint_runs_no_code(data, tmp_path):
 # 2. One trainer per run
 @pytest.mark.slow
 def test_one_trainer_per_run(data, tmp_path):
-    first = start([*small_args(data, steps=2000), '--run-name', 'one'], tmp_path)
+    first = start([*tiny_args(data, steps=2000), '--run-name', 'one'], tmp_path)
     run = tmp_path/'runs'/'one'
     try:
         wait_for_step(run, 12, first)
-        for extra in ([*small_args(data)], [*small_args(data), '--train.seed', '7'], ['--resume', 'latest'],
+        for extra in ([*tiny_args(data)], [*tiny_args(data), '--train.seed', '7'], ['--resume', 'latest'],
                       ['--resume', 'latest', '--nproc', '2']):
             p = run_jojo('train', '--run-name', 'one', *extra, cwd=tmp_path)
             line = error_line(p)
@@ -144,7 +144,7 @@ def fill(folder:Path, leave:int):
 @pytest.mark.parametrize('leave', [2 << 20, 0])
 def test_disk_full_mid_run(data, tmp_path, leave):
     with mounted(tmp_path/'disk', 'size=48m') as disk:
-        proc = start([*small_args(data, steps=2000, **{'--checkpoint.interval': 5, '--eval.interval': 0}),
+        proc = start([*tiny_args(data, steps=2000, **{'--checkpoint.interval': 5, '--eval.interval': 0}),
                       '--run-name', 'd', '--runs-dir', disk/'runs'], tmp_path)
         run = disk/'runs'/'d'
         wait_for_step(run, 12, proc)
@@ -195,7 +195,7 @@ record_writer.RecordWriter.write = write
 @pytest.mark.slow
 @pytest.mark.parametrize('fault', list(FAULTS))
 def test_write_fault_is_one_line(data, tmp_path, fault):
-    args = ['train', *small_args(data, steps=40, **{'--checkpoint.interval': 5, '--log.tensorboard': 'true'}), '--run-name', 'w']
+    args = ['train', *tiny_args(data, steps=40, **{'--checkpoint.interval': 5, '--log.tensorboard': 'true'}), '--run-name', 'w']
     code = FAULTS[fault] + f"\nimport sys\nfrom jojo_nb.cli import main\nsys.exit(main({args!r}))"
     p = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     line = error_line(p)
@@ -208,7 +208,7 @@ def test_write_fault_is_one_line(data, tmp_path, fault):
 
 @pytest.mark.slow
 def test_read_only_checkpoints_mid_run_and_at_resume(data, tmp_path):
-    proc = start([*small_args(data, steps=2000, **{'--checkpoint.interval': 5, '--eval.interval': 0}), '--run-name', 'ro'], tmp_path)
+    proc = start([*tiny_args(data, steps=2000, **{'--checkpoint.interval': 5, '--eval.interval': 0}), '--run-name', 'ro'], tmp_path)
     run = tmp_path/'runs'/'ro'
     wait_for_step(run, 7, proc)
     with mounted(run/'checkpoints'):
@@ -223,7 +223,7 @@ def test_read_only_checkpoints_mid_run_and_at_resume(data, tmp_path):
         assert p.returncode == 2 and 'Read-only file system' in error_line(p), p.stderr[-2000:]
     assert {f: f.read_bytes() for f in run.rglob('*') if f.is_file()} == before
     with mounted(tmp_path/'runs'):  # the runs folder, for a new run
-        p = run_jojo('train', *small_args(data, steps=6), '--run-name', 'new', cwd=tmp_path)
+        p = run_jojo('train', *tiny_args(data, steps=6), '--run-name', 'new', cwd=tmp_path)
         assert p.returncode == 2 and 'Read-only file system' in error_line(p), p.stderr[-2000:]
     assert all(s == 'ok' for s in verified(run/'checkpoints'))
 
@@ -328,7 +328,7 @@ def test_init_from_lacking_weights(run, tmp_path, data):
     st = torch.load(run/'checkpoints'/'latest.pt', weights_only=True)
     st['model'] = {k: v for k, v in st['model'].items() if '.h.1.' not in k}
     torch.save(st, tmp_path/'partial.pt')
-    args = [*small_args(data, steps=6), '--init-from', tmp_path/'partial.pt']
+    args = [*tiny_args(data, steps=6), '--init-from', tmp_path/'partial.pt']
     p = run_jojo('train', *args, '--run-name', 'strict', cwd=tmp_path)
     assert p.returncode == 2 and 'lacks' in error_line(p) and 'transformer.h.1.' in error_line(p) and '--init-partial' in error_line(p)
     p = run_jojo('train', *args, '--run-name', 'partial', '--init-partial', cwd=tmp_path)
@@ -376,7 +376,7 @@ def test_resume_takes_newest_that_verifies(run, tmp_path):
 # 10. Bookkeeping
 @pytest.mark.slow
 def test_signals_and_logs(data, tmp_path):
-    args = [*small_args(data, steps=2000, **{'--checkpoint.interval': 5}), '--run-name', 's']
+    args = [*tiny_args(data, steps=2000, **{'--checkpoint.interval': 5}), '--run-name', 's']
     run = tmp_path/'runs'/'s'
     proc = start(args, tmp_path)
     wait_for_step(run, 13, proc)

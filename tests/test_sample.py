@@ -2,7 +2,7 @@
 import json, subprocess
 from pathlib import Path
 import pytest
-from conftest import BIN, run_jojo
+from conftest import BIN, run_jojo, tiny_args
 
 @pytest.fixture(scope='module')
 def chat_run(tmp_path_factory):
@@ -10,10 +10,9 @@ def chat_run(tmp_path_factory):
     lines = [json.dumps({'messages': [{'role': 'user', 'content': f'What is {i} plus one?'},
                                       {'role': 'assistant', 'content': f'It is {i + 1}.'}]}) for i in range(400)]
     (d/'chat.jsonl').write_text('\n'.join(lines) + '\n')
-    args = ['--data.dataset', d/'chat.jsonl', '--data.format', 'chat', '--data.tokenizer', 'bytes', '--model.n_layer', '2',
-            '--model.n_head', '2', '--model.n_embd', '32', '--model.block_size', '64', '--train.micro_batch_size', '4',
-            '--train.max_steps', '30', '--optim.warmup_steps', '5', '--eval.interval', '15', '--eval.iters', '2',
-            '--eval.sample_prompts', '[]', '--log.tensorboard', 'false', '--run-name', 'chat']
+    args = [*tiny_args(d/'chat.jsonl', 30, **{'--data.format': 'chat', '--data.split': 'documents',
+                                              '--model.block_size': 64, '--eval.interval': 15,
+                                              '--eval.sample_prompts': '[]'}), '--run-name', 'chat']
     p = run_jojo('train', *args, cwd=d)
     assert p.returncode == 0, p.stderr[-2000:]
     return d

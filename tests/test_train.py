@@ -2,14 +2,7 @@
 import json, os, random, signal, subprocess, sys, time
 from pathlib import Path
 import pytest, torch
-from conftest import BIN, run_jojo
-
-def small_args(data, steps=40, **over):
-    args = {'--data.dataset': data, '--data.tokenizer': 'bytes', '--data.split': 'tail', '--model.n_layer': 2,
-            '--model.n_head': 2, '--model.n_embd': 32, '--model.block_size': 32, '--train.micro_batch_size': 4,
-            '--train.max_steps': steps, '--optim.warmup_steps': 5, '--eval.interval': 10, '--eval.iters': 2,
-            '--eval.sample_tokens': 8, '--checkpoint.interval': 10, '--log.tensorboard': 'false', **over}
-    return [str(x) for kv in args.items() for x in kv]
+from conftest import BIN, run_jojo, tiny_args
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
@@ -52,9 +45,9 @@ def check_same(a, b):
 @pytest.mark.parametrize('nproc,strategy', [(1, 'ddp'), (2, 'ddp'), (2, 'fsdp')])
 def test_exact_resume_after_signal(data, tmp_path, nproc, strategy):
     extra = (['--nproc', str(nproc)] if nproc > 1 else []) + ['--train.strategy', strategy]
-    p = run_jojo('train', *small_args(data), '--run-name', 'full', *extra, cwd=tmp_path)
+    p = run_jojo('train', *tiny_args(data), '--run-name', 'full', *extra, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
-    proc = start([*small_args(data), '--run-name', 'cut', *extra], tmp_path, start_new_session=True)
+    proc = start([*tiny_args(data), '--run-name', 'cut', *extra], tmp_path, start_new_session=True)
     wait_for_step(tmp_path/'runs'/'cut', 20, proc)
     sig = signal.SIGINT if nproc == 1 else signal.SIGTERM
     proc.send_signal(sig)
@@ -68,7 +61,7 @@ def test_exact_resume_after_signal(data, tmp_path, nproc, strategy):
 
 @pytest.mark.slow
 def test_ddp_matches_accumulation(data, tmp_path):
-    common = small_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32})
+    common = tiny_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32})
     a = run_jojo('train', *common, '--run-name', 'accum', cwd=tmp_path)
     b = run_jojo('train', *common, '--run-name', 'ddp', '--nproc', '2', cwd=tmp_path)
     assert a.returncode == 0 and b.returncode == 0, (a.stderr[-2000:], b.stderr[-2000:])
@@ -79,7 +72,7 @@ def test_ddp_matches_accumulation(data, tmp_path):
 @pytest.mark.slow
 def test_fsdp_matches_accumulation(data, tmp_path):
     "FSDP2 on 2 processes (gloo) trains the same model as 1 process with 2 accumulation steps, and its sharded checkpoint assembles into the same weights."
-    common = small_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32, '--optim.grad_clip': 1.0})
+    common = tiny_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32, '--optim.grad_clip': 1.0})
     a = run_jojo('train', *common, '--run-name', 'accum', cwd=tmp_path)
     b = run_jojo('train', *common, '--run-name', 'fsdp', '--nproc', '2', '--train.strategy', 'fsdp', cwd=tmp_path)
     assert a.returncode == 0 and b.returncode == 0, (a.stderr[-2000:], b.stderr[-2000:])
@@ -99,7 +92,7 @@ def _children(pid):
 
 @pytest.mark.slow
 def test_sigterm_to_one_rank_stops_all(data, tmp_path):
-    proc = start([*small_args(data, steps=400), '--run-name', 'term', '--nproc', '2'], tmp_path, start_new_session=True)
+    proc = start([*tiny_args(data, steps=400), '--run-name', 'term', '--nproc', '2'], tmp_path, start_new_session=True)
     run = tmp_path/'runs'/'term'
     wait_for_step(run, 12, proc)
     torchrun = _children(proc.pid)
@@ -120,7 +113,7 @@ def test_kill_9_at_random_moments(data, tmp_path):
     for trial in range(20):
         name = f'k{trial}'
         run = tmp_path/'runs'/name
-        args = [*small_args(data, steps=400, **{'--checkpoint.interval': interval, '--eval.interval': 0}), '--run-name', name]
+        args = [*tiny_args(data, steps=400, **{'--checkpoint.interval': interval, '--eval.interval': 0}), '--run-name', name]
         proc = start(args, tmp_path)
         wait_for_step(run, rng.randint(3, 30), proc)
         time.sleep(rng.random() * 0.3)  # sometimes during a save
@@ -144,10 +137,10 @@ def test_jojo_train_without_arguments(tmp_path):
 
 def test_fp8_falls_back_with_one_line(data, tmp_path):
     "FP8 asked for on a machine that cannot run it: one line says why, and the run trains on; with fp8.required it stops."
-    p = run_jojo('train', *small_args(data, steps=6), '--fp8.enabled', 'true', '--fp8.backend', 'torchao', '--run-name', 'f', cwd=tmp_path)
+    p = run_jojo('train', *tiny_args(data, steps=6), '--fp8.enabled', 'true', '--fp8.backend', 'torchao', '--run-name', 'f', cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
     lines = [l for l in p.stderr.splitlines() if 'fp8' in l.lower()]
     assert lines == ['jojo: fp8: there is no CUDA GPU; continuing in float32'], lines
     assert json.loads((tmp_path/'runs'/'f'/'run.json').read_text())['status'] == 'finished'
-    p = run_jojo('train', *small_args(data, steps=6), '--fp8.enabled', 'true', '--fp8.required', 'true', '--run-name', 'g', cwd=tmp_path)
+    p = run_jojo('train', *tiny_args(data, steps=6), '--fp8.enabled', 'true', '--fp8.required', 'true', '--run-name', 'g', cwd=tmp_path)
     assert p.returncode == 2 and p.stderr.strip().splitlines()[-1] == 'jojo: error: fp8.required is set but FP8 cannot run: there is no CUDA GPU', p.stderr
