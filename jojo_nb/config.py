@@ -9,7 +9,7 @@ __all__ = ['SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'POSITIVE', 'NON_NEGATIVE', 
            'OptimConfig', 'TrainConfig', 'CheckpointConfig', 'LogConfig', 'EvalConfig', 'FP8Config', 'RunConfig',
            'FieldInfo', 'config_fields', 'check_key', 'field_choices', 'check_choice', 'coerce', 'to_dict', 'flatten',
            'get_key', 'from_dict', 'resolve_layers', 'parse_overrides', 'load_config', 'check_data', 'validate_config',
-           'config_diff', 'preset_diff', 'save_config', 'config_from_json']
+           'configs_diff', 'config_diff', 'preset_diff', 'save_config', 'config_from_json']
 
 # %% ../nbs/01_config.ipynb #ec37e152
 import copy, dataclasses, difflib, functools, json, typing
@@ -505,11 +505,15 @@ def validate_config(cfg:RunConfig, world_size:int=1) -> RunConfig:
     return cfg
 
 # %% ../nbs/01_config.ipynb #da8c5fcc
+def configs_diff(*configs:RunConfig|dict) -> dict:
+    "`{dotted key: [value in each config]}` for every key whose values are not all the same (a missing key is None)."
+    flat = [flatten(to_dict(c) if isinstance(c, RunConfig) else c) for c in configs]
+    keys = sorted(set().union(*flat))
+    return {k: [f.get(k) for f in flat] for k in keys if any(f.get(k) != flat[0].get(k) for f in flat[1:])}
+
 def config_diff(a:RunConfig|dict, b:RunConfig|dict) -> dict:
     "`{dotted key: (value in a, value in b)}` for every key whose value differs."
-    fa = flatten(to_dict(a) if isinstance(a, RunConfig) else a)
-    fb = flatten(to_dict(b) if isinstance(b, RunConfig) else b)
-    return {k: (fa.get(k), fb.get(k)) for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)}
+    return {k: tuple(v) for k, v in configs_diff(a, b).items()}
 
 def preset_diff(cfg:RunConfig) -> dict:
     "How `cfg` differs from its root preset (or from the defaults when it has none)."
