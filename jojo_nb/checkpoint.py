@@ -7,17 +7,18 @@ Docs: https://jojo-nb.github.io/jojo_nb/checkpoint.html.md"""
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'is_sharded', 'is_hf_folder', 'Checkpoints',
            'read_sidecar', 'capture_rng', 'restore_rng', 'upgrade', 'state_bytes', 'check_free_space',
-           'PendingCheckpoint', 'serialize_checkpoint', 'write_checkpoint', 'load_checkpoint', 'torch_cuda_used',
-           'CheckpointManager', 'resume_candidates', 'load_for_resume', 'safe_dcp_reader', 'save_sharded',
-           'verify_sharded', 'load_sharded', 'check_compatible', 'checkpoint_folder', 'checkpoints_table', 'verify_all',
-           'prune', 'cmd_checkpoints', 'resolve_checkpoint', 'checkpoint_spec', 'load_model']
+           'PendingCheckpoint', 'serialize_checkpoint', 'write_checkpoint', 'load_checkpoint', 'same_file_key',
+           'torch_cuda_used', 'CheckpointManager', 'checkpoint_folder', 'resolve_checkpoint', 'checkpoint_spec',
+           'resume_candidates', 'load_for_resume', 'safe_dcp_reader', 'save_sharded', 'verify_sharded', 'load_sharded',
+           'check_compatible', 'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'load_model']
 
 # %% ../nbs/30_checkpoint.ipynb #eb422704
 import json, os, random, shutil, sys, threading, time, warnings
 from pathlib import Path
 import numpy as np
-from .core import JojoError, write_json, sha256_file, fsync_dir, version_info, first_line, os_error_reason
-from .runs import RunDir, find_run
+from fastcore.basics import patch
+from .core import JojoError, write_json, sha256_file, fsync_dir, first_line, os_error_reason, fmt_value
+from .runs import RunDir, find_run, list_runs
 from .device import process_group
 
 # %% ../nbs/30_checkpoint.ipynb #dfbaf88c
@@ -29,13 +30,15 @@ class CheckpointError(JojoError):
 def is_sharded(path) -> bool:
     "Whether `path` is a sharded (DCP) checkpoint folder."
     return Path(path).is_dir() and (Path(path)/'.metadata').exists()
+
 def is_hf_folder(path) -> bool:
     "Whether `path` is a Hugging Face model folder (a `config.json` and weights, not a run)."
     p = Path(path)
     return (p/'config.json').is_file() and any((p/w).is_file() for w in ('model.safetensors', 'pytorch_model.bin'))
 
+# %% ../nbs/30_checkpoint.ipynb #169223bd
 class Checkpoints:
-    "The checkpoint files of one run: names, sidecars, listing."
+    "The checkpoint files of one run: where each kind lives."
     def __init__(self, folder): self.folder = Path(folder)
     def __repr__(self): return f"Checkpoints({str(self.folder)!r})"
     @classmethod
@@ -52,43 +55,18 @@ class Checkpoints:
     def sharded(self, step:int): return self.folder/'sharded'/f'step_{step:07d}'
     @property
     def sharded_best(self): return self.folder/'sharded'/'best'
-    def sharded_dirs(self) -> list[Path]:
-        "Complete sharded (FSDP) checkpoints, oldest first: a folder counts once its sidecar is written."
-        return sorted(p for p in (self.folder/'sharded').glob('step_*') if p.is_dir() and self.sidecar(p).exists())
     @staticmethod
     def sidecar(path): return Path(path).with_suffix('.json')
-
-    def files(self) -> list[Path]:
-        "Every checkpoint file, newest step first (by sidecar; files without one last)."
-        if not self.folder.exists(): return []
-        found = [p for p in self.folder.rglob('*.pt') if not p.name.startswith('.') and p.parent.parent.name != 'sharded']
-        found += [*self.sharded_dirs(), *([self.sharded_best] if self.sidecar(self.sharded_best).exists() else [])]
-        def key(p):
-            info = read_sidecar(p)
-            return (-(info.get('step', -1)) if info else 1, p.name != 'latest.pt', str(p))
-        return sorted(found, key=key)
-
-    def named(self, which:str='latest') -> Path:
-        "The checkpoint `which` names: latest, best, backup, step_N, epoch_N or a file name; one line listing what exists if none."
-        kind, _, n = which.partition('_')
-        number = int(n) if n.isdigit() else None
-        shard = self.folder/'sharded'
-        cands = {'latest': [self.latest, *reversed(self.sharded_dirs())], 'best': [self.best, self.sharded_best],
-                 'backup': [self.backup]}.get(which, [])
-        if kind == 'step' and number is not None: cands = [self.rolling(number), self.sharded(number), self.emergency(number)]
-        if kind == 'epoch' and number is not None: cands = [self.epoch(number)]
-        name = which if which.endswith('.pt') else f'{which}.pt'
-        cands += [self.folder/name, self.folder/'rolling'/name, self.folder/'epoch'/name, shard/which]
-        found = next((c for c in cands if c.is_file() or is_sharded(c)), None)
-        if found is not None: return found
-        have = [p.stem if p.parent.name != 'sharded' else p.name for p in self.files()]
-        raise CheckpointError(f"no checkpoint {which!r} in {self.folder}; " +
-                              (f"it has: {', '.join(dict.fromkeys(have))}" if have else "it has none yet"))
 
     def rolling_files(self) -> list[Path]:
         "Rolling checkpoints, oldest first."
         return sorted((self.folder/'rolling').glob('step_*.pt'))
 
+    def sharded_dirs(self) -> list[Path]:
+        "Complete sharded (FSDP) checkpoints, oldest first: a folder counts once its sidecar is written."
+        return sorted(p for p in (self.folder/'sharded').glob('step_*') if p.is_dir() and self.sidecar(p).exists())
+
+# %% ../nbs/30_checkpoint.ipynb #08957782
 def read_sidecar(path, strict:bool=False) -> dict|None:
     """The sidecar of checkpoint `path`, or None when it has none; an unreadable one (not a JSON object, too large)
     is None too, or with `strict` a `CheckpointError`."""
@@ -100,8 +78,8 @@ def read_sidecar(path, strict:bool=False) -> dict|None:
         return info
     except FileNotFoundError: return None
     except (OSError, ValueError) as e:
-        if strict: raise CheckpointError(f"sidecar {side} is damaged ({first_line(e)}); delete it to load {Path(path).name} "
-                                         f"unverified, or use another checkpoint") from None
+        if strict: raise CheckpointError(f"sidecar {side} is damaged ({first_line(e)}); delete it to load "
+                                         f"{Path(path).name} unverified, or use another checkpoint") from None
         return None
 
 # %% ../nbs/30_checkpoint.ipynb #616d516a
@@ -109,10 +87,10 @@ def capture_rng() -> dict:
     "The state of Python's, NumPy's and torch's (CPU and every CUDA device) random generators."
     import torch
     kind, keys, pos, has_gauss, cached = np.random.get_state()
-    return dict(python=random.getstate(),
-                numpy=dict(kind=kind, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), cached=float(cached)),
-                torch=torch.get_rng_state(),
-                cuda=[torch.cuda.get_rng_state(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else [])
+    numpy = dict(kind=kind, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss),
+                 cached=float(cached))
+    cuda = [torch.cuda.get_rng_state(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    return dict(python=random.getstate(), numpy=numpy, torch=torch.get_rng_state(), cuda=cuda)
 
 def restore_rng(state:dict):
     "Put back the generators captured by `capture_rng`."
@@ -130,20 +108,13 @@ DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None,
 def upgrade(state:dict, path='checkpoint') -> dict:
     "`state` in the current format; older formats get defaults for what they lack."
     v = state.get('format_version', 0)
-    if v > FORMAT_VERSION:
-        raise CheckpointError(f"{path} has checkpoint format {v}, newer than this jojo_nb ({FORMAT_VERSION}); upgrade jojo_nb")
+    if v > FORMAT_VERSION: raise CheckpointError(f"{path} has checkpoint format {v}, newer than this jojo_nb "
+                                                 f"({FORMAT_VERSION}); upgrade jojo_nb")
     for k, d in DEFAULTS.items(): state.setdefault(k, d)
     state['format_version'] = FORMAT_VERSION
     return state
 
 # %% ../nbs/30_checkpoint.ipynb #0784c7e9
-_POOLS = {}
-def _pool(name):
-    if name not in _POOLS:
-        from concurrent.futures import ThreadPoolExecutor
-        _POOLS[name] = ThreadPoolExecutor(1, thread_name_prefix=f'jojo-{name}')
-    return _POOLS[name]
-
 def state_bytes(obj) -> int:
     "Bytes of the tensors in a nested state."
     import torch
@@ -157,9 +128,23 @@ def check_free_space(folder, need:int):
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     free, margin = shutil.disk_usage(folder).free, need * 0.05 + (16 << 20)
     if free < need + margin:
-        raise CheckpointError(f"not enough free space in {folder} for a checkpoint: about {need / 2**20:.0f} MiB plus a "
-                              f"{margin / 2**20:.0f} MiB safety margin needed, {free / 2**20:.0f} MiB free; free some space "
-                              f"(or lower checkpoint.keep)")
+        raise CheckpointError(f"not enough free space in {folder} for a checkpoint: about {need / 2**20:.0f} MiB "
+                              f"plus a {margin / 2**20:.0f} MiB safety margin needed, {free / 2**20:.0f} MiB free; "
+                              f"free some space (or lower checkpoint.keep)")
+
+# %% ../nbs/30_checkpoint.ipynb #10c842bd
+_POOLS = {}
+def _pool(name):
+    if name not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+        _POOLS[name] = ThreadPoolExecutor(1, thread_name_prefix=f'jojo-{name}')
+    return _POOLS[name]
+
+def _write_failure(e:BaseException) -> str:
+    "What went wrong in a write: the OS error behind `e` (torch.save wraps it in a RuntimeError), with what to do."
+    cause = e
+    while cause is not None and not isinstance(cause, OSError): cause = cause.__cause__ or cause.__context__
+    return first_line(e) if cause is None else os_error_reason(cause)
 
 class PendingCheckpoint:
     "A checkpoint serialized into a temporary file next to `path`, not yet durable nor visible; `commit` finishes it."
@@ -168,8 +153,8 @@ class PendingCheckpoint:
 
     def _fail(self, e):
         self.discard()
-        raise CheckpointError(f"could not write checkpoint {self.path}: {_write_failure(e)}; the previous checkpoints are "
-                              f"intact") from None
+        raise CheckpointError(f"could not write checkpoint {self.path}: {_write_failure(e)}; the previous "
+                              f"checkpoints are intact") from None
 
     def discard(self):
         "Remove the temporary file (a failed or abandoned save)."
@@ -179,29 +164,26 @@ class PendingCheckpoint:
             self.fd = None
         self.tmp.unlink(missing_ok=True)
 
-    def commit(self) -> dict:
-        """Hash the file as it is on disk while it is fsynced, rename it into place, write the sidecar, fsync the
-        folder; returns the sidecar."""
-        try:
-            flushing = _pool('fsync').submit(os.fsync, self.fd)
-            digest = sha256_file(self.tmp)  # the bytes a reader will get, read back from the page cache
-            flushing.result(); os.close(self.fd); self.fd = None
-            os.replace(self.tmp, self.path)
-        except OSError as e: self._fail(e)
-        side = {**self.info, 'file': self.path.name, 'bytes': self.path.stat().st_size, 'sha256': digest,
-                'format_version': FORMAT_VERSION, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
-        try: write_json(Checkpoints.sidecar(self.path), side)
-        except OSError as e:  # a checkpoint without its sidecar is not finished: take it back
-            self.path.unlink(missing_ok=True)
-            self._fail(e)
-        return side
+# %% ../nbs/30_checkpoint.ipynb #f66d68b1
+@patch
+def commit(self:PendingCheckpoint) -> dict:
+    """Hash the file as it is on disk while it is fsynced, rename it into place, write the sidecar, fsync the
+    folder; returns the sidecar."""
+    try:
+        flushing = _pool('fsync').submit(os.fsync, self.fd)
+        digest = sha256_file(self.tmp)  # the bytes a reader will get, read back from the page cache
+        flushing.result(); os.close(self.fd); self.fd = None
+        os.replace(self.tmp, self.path)
+    except OSError as e: self._fail(e)
+    side = {**self.info, 'file': self.path.name, 'bytes': self.path.stat().st_size, 'sha256': digest,
+            'format_version': FORMAT_VERSION, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+    try: write_json(Checkpoints.sidecar(self.path), side)
+    except OSError as e:  # a checkpoint without its sidecar is not finished: take it back
+        self.path.unlink(missing_ok=True)
+        self._fail(e)
+    return side
 
-def _write_failure(e:BaseException) -> str:
-    "What went wrong in a write: the OS error behind `e` (torch.save wraps it in a RuntimeError), with what to do."
-    cause = e
-    while cause is not None and not isinstance(cause, OSError): cause = cause.__cause__ or cause.__context__
-    return first_line(e) if cause is None else os_error_reason(cause)
-
+# %% ../nbs/30_checkpoint.ipynb #4fcb606b
 def serialize_checkpoint(path, state:dict, info:dict|None=None) -> PendingCheckpoint:
     """Write `state` into a temporary file beside `path`; `commit` makes it durable and visible.
     Once this returns, `state` may change: its bytes are in the file (or the page cache)."""
@@ -212,7 +194,8 @@ def serialize_checkpoint(path, state:dict, info:dict|None=None) -> PendingCheckp
         check_free_space(path.parent, state_bytes(state))
         fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     except OSError as e:
-        raise CheckpointError(f"could not write checkpoint {path}: {_write_failure(e)}; the previous checkpoints are intact") from None
+        raise CheckpointError(f"could not write checkpoint {path}: {_write_failure(e)}; the previous checkpoints "
+                              f"are intact") from None
     pending = PendingCheckpoint(path, Path(tmp), fd, dict(info or {}))
     try:
         with os.fdopen(fd, 'wb', closefd=False) as f: torch.save(state, f)
@@ -225,37 +208,24 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
     return serialize_checkpoint(path, state, info).commit()
 
 # %% ../nbs/30_checkpoint.ipynb #9ef20bcf
-def _read_failure(path, e:Exception) -> CheckpointError:
-    "The error for a checkpoint file torch cannot read; a refused pickle says what it held, never how to force it."
-    import re
-    msg = str(e)
-    if 'Weights only load failed' in msg:  # torch's safe unpickler met something other than tensors and plain data
-        detail = [l.strip() for l in msg.split('WeightsUnpickler error:', 1)[-1].splitlines() if l.strip()]
-        found = re.search(r'GLOBAL ([\w.]+)', msg)
-        what = found.group(1) if found else (detail[0][:80] if detail else 'unknown content')
-        return CheckpointError(f"{path} is not a safe checkpoint: the safe loader refused it ({what}); it is damaged or holds "
-                               f"Python objects that could run code when loaded, so jojo_nb does not load it")
-    if Path(path).stat().st_size == 0: return CheckpointError(f"checkpoint {path} is empty (0 bytes); use another checkpoint")
-    return CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {first_line(e)[:120]}); "
-                           f"use another checkpoint")
-
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
     "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
     import torch
     path = Path(path)
     if not path.exists(): raise CheckpointError(f"checkpoint {path} does not exist")
-    if path.is_dir() and (path/'.metadata').exists(): return upgrade(_load_sharded_whole(path, verify), path)
+    if is_sharded(path): return upgrade(_load_sharded_whole(path, verify), path)
     if not path.is_file(): raise CheckpointError(f"{path} is not a checkpoint file (nor a sharded checkpoint folder)")
     side = read_sidecar(path, strict=verify)
     digest = None
     if verify and side is not None:
         if path.stat().st_size != side.get('bytes'):
-            raise CheckpointError(f"checkpoint {path} is truncated or changed: {path.stat().st_size} bytes, its sidecar says {side.get('bytes')}")
+            raise CheckpointError(f"checkpoint {path} is truncated or changed: {path.stat().st_size} bytes, "
+                                  f"its sidecar says {side.get('bytes')}")
         digest = _pool('sha256').submit(sha256_file, path)  # hashed while it loads; nothing is used before the check
     elif verify and not quiet:
         print(f"jojo: note: {path} has no sidecar; loading it unverified", file=sys.stderr)
     try:
-        with warnings.catch_warnings():  # torch warns about pickle protocols of files it then refuses: the refusal says it
+        with warnings.catch_warnings():  # torch warns about the pickles it then refuses: the refusal says it
             warnings.simplefilter('ignore')
             state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
@@ -267,7 +237,69 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
         raise CheckpointError(f"{path} is not a jojo checkpoint (no model weights in it)")
     return upgrade(state, path)
 
+# %% ../nbs/30_checkpoint.ipynb #de93db7a
+def _read_failure(path, e:Exception) -> CheckpointError:
+    "The error for a checkpoint file torch cannot read; a refused pickle says what it held, never how to force it."
+    import re
+    msg = str(e)
+    if 'Weights only load failed' in msg:  # torch's safe unpickler met something other than tensors and plain data
+        detail = [l.strip() for l in msg.split('WeightsUnpickler error:', 1)[-1].splitlines() if l.strip()]
+        found = re.search(r'GLOBAL ([\w.]+)', msg)
+        what = found.group(1) if found else (detail[0][:80] if detail else 'unknown content')
+        return CheckpointError(f"{path} is not a safe checkpoint: the safe loader refused it ({what}); it is damaged "
+                               f"or holds Python objects that could run code when loaded, so jojo_nb does not load it")
+    if Path(path).stat().st_size == 0:
+        return CheckpointError(f"checkpoint {path} is empty (0 bytes); use another checkpoint")
+    return CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {first_line(e)[:120]}); "
+                           f"use another checkpoint")
+
 # %% ../nbs/30_checkpoint.ipynb #99489d9e
+def _relabel_sidecar(src:Path, dst:Path):
+    "Write `dst`'s sidecar as a copy of `src`'s naming `dst` (a sidecar names its own file)."
+    info = json.loads(Checkpoints.sidecar(src).read_text()); info['file'] = dst.name
+    write_json(Checkpoints.sidecar(dst), info)
+
+def _link(src:Path, dst:Path):
+    "Make `dst` the same file as `src` (hard link, else a copy), atomically, with its sidecar."
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f'.{dst.name}.link-{os.getpid()}')
+    tmp.unlink(missing_ok=True)
+    try: os.link(src, tmp)
+    except OSError: shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+    _relabel_sidecar(src, dst)
+    fsync_dir(dst.parent)
+
+def _link_dir(src:Path, dst:Path):
+    """Make folder `dst` (and its sidecar) hard links to the files of `src`, replacing it atomically enough: the
+    old one is removed after."""
+    tmp = dst.with_name(f'.{dst.name}.link')
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
+    for f in src.iterdir():
+        try: os.link(f, tmp/f.name)
+        except OSError: shutil.copyfile(f, tmp/f.name)
+    Checkpoints.sidecar(dst).unlink(missing_ok=True)
+    old = dst.with_name(f'.{dst.name}.old')
+    if dst.exists(): os.replace(dst, old)
+    os.replace(tmp, dst)
+    shutil.rmtree(old, ignore_errors=True)
+    _relabel_sidecar(src, dst)
+    fsync_dir(dst.parent)
+
+def same_file_key(path) -> tuple|Path:
+    "What identifies the file behind `path`, whatever hard link names it: `(device, inode)`, or `path` if it is gone."
+    try: st = Path(path).stat()
+    except OSError: return path
+    return st.st_dev, st.st_ino
+
+def _remove(paths):
+    "Delete checkpoints (files or sharded folders) with their sidecars."
+    for p in paths:
+        Checkpoints.sidecar(p).unlink(missing_ok=True)
+        if p.is_dir(): shutil.rmtree(p, ignore_errors=True)
+        else: p.unlink(missing_ok=True)
+
+# %% ../nbs/30_checkpoint.ipynb #98d515ed
 def _to_cpu(obj, reuse:dict|None=None, key=()):
     "A copy of `obj` with every tensor in CPU memory; `reuse` keeps the buffers of the last copy (no new allocation)."
     import torch
@@ -282,33 +314,6 @@ def _to_cpu(obj, reuse:dict|None=None, key=()):
     if isinstance(obj, tuple): return tuple(_to_cpu(v, reuse, (*key, i)) for i, v in enumerate(obj))
     return obj
 
-def _relabel_sidecar(src:Path, dst:Path):
-    "Write `dst`'s sidecar as a copy of `src`'s naming `dst` (a sidecar names its own file)."
-    info = json.loads(Checkpoints.sidecar(src).read_text()); info['file'] = dst.name
-    write_json(Checkpoints.sidecar(dst), info)
-
-def _improves(val, best) -> bool:
-    "Whether validation loss `val` is a new best over `best` (None: no best yet)."
-    return val is not None and bool(np.isfinite(val)) and (best is None or val < best)
-
-def _remove(paths):
-    "Delete checkpoints (files or sharded folders) with their sidecars."
-    for p in paths:
-        Checkpoints.sidecar(p).unlink(missing_ok=True)
-        if p.is_dir(): shutil.rmtree(p, ignore_errors=True)
-        else: p.unlink(missing_ok=True)
-
-def _link(src:Path, dst:Path):
-    "Make `dst` the same file as `src` (hard link, else a copy), atomically, with its sidecar."
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f'.{dst.name}.link-{os.getpid()}')
-    tmp.unlink(missing_ok=True)
-    try: os.link(src, tmp)
-    except OSError: shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-    _relabel_sidecar(src, dst)
-    fsync_dir(dst.parent)
-
 def torch_cuda_used(obj) -> bool:
     "Whether a nested state holds CUDA tensors."
     if hasattr(obj, 'is_cuda'): return obj.is_cuda
@@ -316,84 +321,166 @@ def torch_cuda_used(obj) -> bool:
     if isinstance(obj, (list, tuple)): return any(torch_cuda_used(v) for v in obj)
     return False
 
+# %% ../nbs/30_checkpoint.ipynb #f1d06d3b
+def _improves(val, best) -> bool:
+    "Whether validation loss `val` is a new best over `best` (None: no best yet)."
+    return val is not None and bool(np.isfinite(val)) and (best is None or val < best)
+
 class CheckpointManager:
     "Writes a run's checkpoints as `CheckpointConfig` says: latest + backup, rolling, epoch and best."
     def __init__(self, folder, keep:int=10, async_save:bool=False, keep_epochs:bool=True, keep_best:bool=True):
-        self.ck, self.keep, self.async_save, self.keep_epochs, self.keep_best = Checkpoints(folder), keep, async_save, keep_epochs, keep_best
+        self.ck, self.keep, self.async_save = Checkpoints(folder), keep, async_save
+        self.keep_epochs, self.keep_best = keep_epochs, keep_best
         self._thread, self._error, self.last_stall, self._buffers = None, None, 0.0, {}
         best = read_sidecar(self.ck.best) if self.ck.best.exists() else None
         self.best_val = best.get('val_loss') if best else None
         for stale in [*self.ck.folder.glob('.*.tmp'), *self.ck.folder.glob('.latest.new.*')]:
             stale.unlink(missing_ok=True)  # a save cut short by a kill
 
-    def save(self, state:dict, info:dict, epoch_end:bool=False) -> float:
-        "Save `state` (sidecar `info`: step, losses, ...); returns the seconds the caller was stalled."
-        t0 = time.perf_counter()
-        self.wait()
-        if self.async_save:
-            cpu_state = _to_cpu(state, self._buffers)
-            if torch_cuda_used(state): import torch; torch.cuda.synchronize()
-            self._background(self._write, cpu_state, info, epoch_end)
-        else:
-            pending = serialize_checkpoint(self.ck.folder/'.latest.new.pt', state, info)
-            self._background(self._commit, pending, info, epoch_end)
-        self.last_stall = time.perf_counter() - t0
-        return self.last_stall
+# %% ../nbs/30_checkpoint.ipynb #1f40890b
+@patch
+def save(self:CheckpointManager, state:dict, info:dict, epoch_end:bool=False) -> float:
+    "Save `state` (sidecar `info`: step, losses, ...); returns the seconds the caller was stalled."
+    t0 = time.perf_counter()
+    self.wait()
+    if self.async_save:
+        cpu_state = _to_cpu(state, self._buffers)
+        if torch_cuda_used(state): import torch; torch.cuda.synchronize()
+        self._background(self._write, cpu_state, info, epoch_end)
+    else:
+        pending = serialize_checkpoint(self.ck.folder/'.latest.new.pt', state, info)
+        self._background(self._commit, pending, info, epoch_end)
+    self.last_stall = time.perf_counter() - t0
+    return self.last_stall
 
-    def _background(self, fn, *args):
-        def guarded():
-            try: fn(*args)
-            except BaseException as e: self._error = e
-        self._thread = threading.Thread(target=guarded, daemon=False)
-        self._thread.start()
+@patch
+def _background(self:CheckpointManager, fn, *args):
+    def guarded():
+        try: fn(*args)
+        except BaseException as e: self._error = e
+    self._thread = threading.Thread(target=guarded, daemon=False)
+    self._thread.start()
 
-    def _write(self, state, info, epoch_end):
-        self._commit(serialize_checkpoint(self.ck.folder/'.latest.new.pt', state, info), info, epoch_end)
+@patch
+def _write(self:CheckpointManager, state, info, epoch_end):
+    self._commit(serialize_checkpoint(self.ck.folder/'.latest.new.pt', state, info), info, epoch_end)
 
-    def _commit(self, pending:PendingCheckpoint, info, epoch_end):
-        try: self._rotate(pending, info, epoch_end)
-        except OSError as e:
-            raise CheckpointError(f"could not finish checkpoint {self.ck.latest}: {_write_failure(e)}; the complete "
-                                  f"checkpoints on disk still verify") from None
+@patch
+def _commit(self:CheckpointManager, pending:PendingCheckpoint, info, epoch_end):
+    try: self._rotate(pending, info, epoch_end)
+    except OSError as e:
+        raise CheckpointError(f"could not finish checkpoint {self.ck.latest}: {_write_failure(e)}; the complete "
+                              f"checkpoints on disk still verify") from None
 
-    def _rotate(self, pending:PendingCheckpoint, info, epoch_end):
-        ck = self.ck
-        new = pending.path
-        pending.commit()
-        if ck.latest.exists():  # rotate: the previous latest becomes the backup
-            os.replace(ck.latest, ck.backup)
-            if ck.sidecar(ck.latest).exists(): os.replace(ck.sidecar(ck.latest), ck.sidecar(ck.backup))
-        os.replace(new, ck.latest)
-        _relabel_sidecar(new, ck.latest)
-        ck.sidecar(new).unlink(missing_ok=True)
-        fsync_dir(ck.folder)
-        step = info.get('step', 0)
-        _link(ck.latest, ck.rolling(step))
-        _remove(ck.rolling_files()[:-self.keep])
-        if epoch_end and self.keep_epochs: _link(ck.latest, ck.epoch(int(info.get('epoch', 0))))  # epochs completed
-        val = info.get('val_loss')
-        if self.keep_best and _improves(val, self.best_val):
-            _link(ck.latest, ck.best)
-            self.best_val = val
+# %% ../nbs/30_checkpoint.ipynb #3e009dfd
+@patch
+def _rotate(self:CheckpointManager, pending:PendingCheckpoint, info, epoch_end):
+    ck = self.ck
+    new = pending.path
+    pending.commit()
+    if ck.latest.exists():  # rotate: the previous latest becomes the backup
+        os.replace(ck.latest, ck.backup)
+        if ck.sidecar(ck.latest).exists(): os.replace(ck.sidecar(ck.latest), ck.sidecar(ck.backup))
+    os.replace(new, ck.latest)
+    _relabel_sidecar(new, ck.latest)
+    ck.sidecar(new).unlink(missing_ok=True)
+    fsync_dir(ck.folder)
+    step = info.get('step', 0)
+    _link(ck.latest, ck.rolling(step))
+    _remove(ck.rolling_files()[:-self.keep])
+    if epoch_end and self.keep_epochs: _link(ck.latest, ck.epoch(int(info.get('epoch', 0))))  # epochs completed
+    val = info.get('val_loss')
+    if self.keep_best and _improves(val, self.best_val):
+        _link(ck.latest, ck.best)
+        self.best_val = val
 
-    def settle(self):
-        """Wait for a plain save's commit (not for an async write). The trainer calls it after the step that follows
-        a save: the commit overlaps that step, and a run killed later never loses more than one interval of work."""
-        if not self.async_save: self.wait()
+# %% ../nbs/30_checkpoint.ipynb #c7007b9f
+@patch
+def settle(self:CheckpointManager):
+    """Wait for a plain save's commit (not for an async write). The trainer calls it after the step that follows
+    a save: the commit overlaps that step, and a run killed later never loses more than one interval of work."""
+    if not self.async_save: self.wait()
 
-    def wait(self):
-        "Wait for a background save; raise its error, if it had one."
-        if self._thread is not None: self._thread.join(); self._thread = None
-        if self._error is not None:
-            e, self._error = self._error, None
-            raise e
+@patch
+def wait(self:CheckpointManager):
+    "Wait for a background save; raise its error, if it had one."
+    if self._thread is not None: self._thread.join(); self._thread = None
+    if self._error is not None:
+        e, self._error = self._error, None
+        raise e
 
-    def save_emergency(self, state:dict, info:dict) -> Path:
-        "Write `emergency_step_N.pt` synchronously (a crash or a second signal)."
-        self.wait()
-        path = self.ck.emergency(info.get('step', 0))
-        write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
-        return path
+@patch
+def save_emergency(self:CheckpointManager, state:dict, info:dict) -> Path:
+    "Write `emergency_step_N.pt` synchronously (a crash or a second signal)."
+    self.wait()
+    path = self.ck.emergency(info.get('step', 0))
+    write_checkpoint(path, _to_cpu(state), {**info, 'kind': 'emergency'})
+    return path
+
+# %% ../nbs/30_checkpoint.ipynb #b0b3ad6c
+@patch
+def files(self:Checkpoints) -> list[Path]:
+    "Every checkpoint file, newest step first (by sidecar; files without one last)."
+    if not self.folder.exists(): return []
+    found = [p for p in self.folder.rglob('*.pt') if not p.name.startswith('.') and p.parent.parent.name != 'sharded']
+    found += [*self.sharded_dirs(), *([self.sharded_best] if self.sidecar(self.sharded_best).exists() else [])]
+    def key(p):
+        info = read_sidecar(p)
+        return (-(info.get('step', -1)) if info else 1, p.name != 'latest.pt', str(p))
+    return sorted(found, key=key)
+
+@patch
+def named(self:Checkpoints, which:str='latest') -> Path:
+    """The checkpoint `which` names: latest, best, backup, step_N, epoch_N or a file name; one line listing what
+    exists if none."""
+    kind, _, n = which.partition('_')
+    number = int(n) if n.isdigit() else None
+    shard = self.folder/'sharded'
+    cands = {'latest': [self.latest, *reversed(self.sharded_dirs())], 'best': [self.best, self.sharded_best],
+             'backup': [self.backup]}.get(which, [])
+    if kind == 'step' and number is not None:
+        cands = [self.rolling(number), self.sharded(number), self.emergency(number)]
+    if kind == 'epoch' and number is not None: cands = [self.epoch(number)]
+    name = which if which.endswith('.pt') else f'{which}.pt'
+    cands += [self.folder/name, self.folder/'rolling'/name, self.folder/'epoch'/name, shard/which]
+    found = next((c for c in cands if c.is_file() or is_sharded(c)), None)
+    if found is not None: return found
+    have = [p.stem if p.parent.name != 'sharded' else p.name for p in self.files()]
+    raise CheckpointError(f"no checkpoint {which!r} in {self.folder}; " +
+                          (f"it has: {', '.join(dict.fromkeys(have))}" if have else "it has none yet"))
+
+# %% ../nbs/30_checkpoint.ipynb #2c658fd7
+def checkpoint_folder(target:str|None=None, runs_dir='runs') -> Checkpoints:
+    """The `Checkpoints` of a run (a name in `runs_dir` or a run directory), or of a checkpoints folder; the newest
+    run's by default."""
+    if target is None:
+        runs = list_runs(runs_dir)
+        if not runs: raise JojoError(f"no runs in {runs_dir}; give a run, a run directory or a checkpoint")
+        return Checkpoints.of_run(runs[-1])
+    p = Path(target)
+    if p.is_dir() and not RunDir(p).exists(): return Checkpoints(p/'checkpoints' if (p/'checkpoints').is_dir() else p)
+    return Checkpoints.of_run(find_run(target, runs_dir))
+
+def resolve_checkpoint(spec:str|None=None, runs_dir='runs') -> Path:
+    """The checkpoint `spec` names: `PATH` (a checkpoint file, a sharded folder, a Hugging Face folder, or a run or
+    checkpoints folder: its latest), `RUN` (its latest) or `RUN:WHICH`; the newest run's latest when `spec` is None."""
+    if spec is None: return checkpoint_folder(None, runs_dir).named('latest')
+    spec, p = str(spec), Path(spec)
+    if p.is_file() or is_sharded(p) or is_hf_folder(p): return p
+    if p.suffix == '.pt': raise CheckpointError(f"checkpoint {p} does not exist")
+    run, colon, which = spec.rpartition(':')
+    if not colon or '/' in which: run, which = spec, 'latest'
+    return checkpoint_folder(run, runs_dir).named(which)
+
+# %% ../nbs/30_checkpoint.ipynb #65ae9870
+def checkpoint_spec(checkpoint:str|None=None, run:str|None=None) -> str|None:
+    "The one spec that `--run R --checkpoint C` spell: `R:C`, `R`, or `C` alone (a path or a spec)."
+    if run is None: return checkpoint
+    if checkpoint is None: return run
+    if ':' in checkpoint or Path(checkpoint).exists():
+        raise JojoError(f"--run {run} --checkpoint {checkpoint}: give --checkpoint a name (latest, best, step_N, ...) "
+                        f"with --run, or a path alone")
+    return f"{run}:{checkpoint}"
 
 # %% ../nbs/30_checkpoint.ipynb #944c2498
 def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
@@ -407,38 +494,36 @@ def resume_candidates(ck:Checkpoints, which:str) -> list[Path]:
     if (p.suffix == '.pt' and p.exists()) or is_sharded(p): return [p]
     return [ck.named(which)]
 
-def _inode(path:Path):
-    "What identifies the file behind `path`, whatever hard link names it."
-    try: st = path.stat()
-    except OSError: return path
-    return st.st_dev, st.st_ino
-
-def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True, map_location='cpu') -> tuple[dict, Path]|tuple[None, None]:
-    "Load the checkpoint `--resume which` names, falling back past damaged ones (saying so); `(None, None)` for a fresh start with `auto`."
+def load_for_resume(ck:Checkpoints, which:str='latest', verify:bool=True,
+                    map_location='cpu') -> tuple[dict, Path]|tuple[None, None]:
+    """Load the checkpoint `--resume which` names, falling back past damaged ones (saying so); `(None, None)` for
+    a fresh start with `auto`."""
     cands = resume_candidates(ck, which)
     if not cands:
         if which == 'auto': return None, None
         raise CheckpointError(f"no checkpoint to resume from in {ck.folder}")
     errors, damaged = [], set()
     for path in cands:
-        inode = _inode(path)
-        if inode in damaged: continue  # a hard link of a file that failed: the same damaged bytes
+        key = same_file_key(path)
+        if key in damaged: continue  # a hard link of a file that failed: the same damaged bytes
         try:
             state = load_checkpoint(path, verify=verify, map_location=map_location)
             if errors: print(f"jojo: resuming from {path} instead", file=sys.stderr)
             return state, path
         except CheckpointError as e:
             print(f"jojo: warning: {e}", file=sys.stderr)
-            errors.append(str(e)); damaged.add(inode)
+            errors.append(str(e)); damaged.add(key)
             if which not in ('auto', 'latest'): raise
-    raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or restore one")
+    raise CheckpointError(f"every checkpoint in {ck.folder} is damaged ({len(errors)} tried); start a new run or "
+                          f"restore one")
 
 # %% ../nbs/30_checkpoint.ipynb #b7739a60
 _DCP_CLASSES = {('torch.distributed.checkpoint.metadata', n) for n in (
     'Metadata', 'MetadataIndex', 'StorageMeta', 'TensorProperties', 'TensorStorageMetadata',
     'ChunkStorageMetadata', '_MEM_FORMAT_ENCODING')} | {
-    ('torch.distributed.checkpoint.filesystem', '_StorageInfo'), ('torch', 'Size'), ('torch.serialization', '_get_layout'),
-    ('pathlib', 'PosixPath'), ('pathlib', 'WindowsPath'), ('collections', 'OrderedDict')}
+    ('torch.distributed.checkpoint.filesystem', '_StorageInfo'), ('torch', 'Size'),
+    ('torch.serialization', '_get_layout'), ('pathlib', 'PosixPath'), ('pathlib', 'WindowsPath'),
+    ('collections', 'OrderedDict')}
 
 def _safe_dcp_metadata(f):
     """Unpickle DCP's `.metadata` allowing only its own classes and torch dtypes. Byte entries
@@ -448,27 +533,31 @@ def _safe_dcp_metadata(f):
     where = getattr(f, 'name', 'checkpoint metadata')
     class Restricted(pickle.Unpickler):
         def find_class(self, module, name):
-            if (module, name) in _DCP_CLASSES or (module == 'torch' and isinstance(getattr(torch, name, None), torch.dtype)):
-                return super().find_class(module, name)
+            is_dtype = module == 'torch' and isinstance(getattr(torch, name, None), torch.dtype)
+            if (module, name) in _DCP_CLASSES or is_dtype: return super().find_class(module, name)
             if name == 'BytesStorageMetadata':
-                raise CheckpointError(f"{where} lists a pickled Python object among its entries, which jojo_nb never "
-                                      f"writes and never unpickles; this checkpoint was not made by jojo_nb and is not loaded")
+                raise CheckpointError(f"{where} lists a pickled Python object among its entries, which jojo_nb "
+                                      f"never writes and never unpickles; this checkpoint was not made by jojo_nb "
+                                      f"and is not loaded")
             raise CheckpointError(f"{where} refers to {module}.{name}, which a DCP "
                                   f"checkpoint never holds; it was not made by jojo_nb and is not loaded")
     try: md = Restricted(f).load()
     except CheckpointError: raise
-    except Exception as e: raise CheckpointError(f"{where} is damaged ({first_line(e)[:100]}); use another checkpoint") from None
+    except Exception as e:
+        raise CheckpointError(f"{where} is damaged ({first_line(e)[:100]}); use another checkpoint") from None
     from torch.distributed.checkpoint.metadata import Metadata, TensorStorageMetadata
     if not isinstance(md, Metadata): raise CheckpointError(f"{where} is not DCP metadata; use another checkpoint")
     for key, m in md.state_dict_metadata.items():
         if not isinstance(m, TensorStorageMetadata):
             raise CheckpointError(f"{where}: entry {key} is not a tensor; jojo_nb checkpoints hold only tensors")
     for info in (md.storage_data or {}).values():
-        if not re.fullmatch(r'__\d+_\d+\.distcp', str(getattr(info, 'relative_path', ''))):
-            raise CheckpointError(f"{where} points outside its shard files ({getattr(info, 'relative_path', None)!r}); "
+        shard_file = getattr(info, 'relative_path', None)
+        if not re.fullmatch(r'__\d+_\d+\.distcp', str(shard_file or '')):
+            raise CheckpointError(f"{where} points outside its shard files ({shard_file!r}); "
                                   f"it was not made by jojo_nb and is not loaded")
     return md
 
+# %% ../nbs/30_checkpoint.ipynb #ba98aa40
 def safe_dcp_reader(path):
     "A DCP `FileSystemReader` for `path` whose metadata is read without running code."
     from torch.distributed.checkpoint import FileSystemReader
@@ -486,10 +575,19 @@ def safe_dcp_reader(path):
             return super().read_data(plan, planner)
     return SafeReader(path)
 
+# %% ../nbs/30_checkpoint.ipynb #3e0cc137
 def _shard_files(path:Path) -> list[Path]: return sorted(Path(path).glob('__*.distcp'))
 
+def _gather(value, world:int, dist) -> list:
+    "`value` from every rank, in rank order (without a process group: this one's)."
+    if not dist: return [value]
+    everyone = [None] * world
+    dist.all_gather_object(everyone, value)
+    return everyone
+
 def save_sharded(ck:Checkpoints, step:int, model, optimizer, extra:dict, info:dict, keep:int=10) -> Path:
-    "Every rank: write this step's sharded checkpoint of `model` and `optimizer`, plus `extra` (rank 0's trainer state)."
+    """Every rank: write this step's sharded checkpoint of `model` and `optimizer`, plus `extra` (rank 0's trainer
+    state)."""
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import get_state_dict
     rank, world, dist = process_group()
@@ -505,44 +603,34 @@ def save_sharded(ck:Checkpoints, step:int, model, optimizer, extra:dict, info:di
         mine = {p.name: sha256_file(p) for p in _shard_files(tmp) if p.name.startswith(f'__{rank}_')}
         err = None
     except OSError as e: mine, err = {}, f"{e.strerror or e}"
-    everyone = [None] * world
-    if dist: dist.all_gather_object(everyone, (mine, err))
-    else: everyone = [(mine, err)]
+    everyone = _gather((mine, err), world, dist)
     if any(e for _, e in everyone):
         if rank == 0: shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f"could not write sharded checkpoint {final}: {next(e for _, e in everyone if e)}; the previous checkpoints are intact")
+        raise CheckpointError(f"could not write sharded checkpoint {final}: {next(e for _, e in everyone if e)}; "
+                              f"the previous checkpoints are intact")
     if rank == 0:
         digests = {k: v for d, _ in everyone for k, v in d.items()} | {'.metadata': sha256_file(tmp/'.metadata')}
         write_checkpoint(tmp/'trainer.pt', {**extra, 'model': {}, 'param_groups': osd['param_groups']}, info)
-        Checkpoints.sidecar(final).unlink(missing_ok=True)
-        if final.exists(): shutil.rmtree(final)
-        os.replace(tmp, final)
-        fsync_dir(final.parent)
-        write_json(Checkpoints.sidecar(final), {**info, 'file': final.name, 'format': 'dcp', 'world_size': world,
-                                                'bytes': sum(f.stat().st_size for f in final.iterdir()),
-                                                'shards': digests, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
-        fsync_dir(final.parent)
-        _remove(ck.sharded_dirs()[:-keep])
-        if _improves(info.get('val_loss'), (read_sidecar(ck.sharded_best) or {}).get('val_loss')):
-            _link_dir(final, ck.sharded_best)
+        _publish_sharded(ck, tmp, final, info, digests, world, keep)
     if dist: dist.barrier()
     return final
 
-def _link_dir(src:Path, dst:Path):
-    "Make folder `dst` (and its sidecar) hard links to the files of `src`, replacing it atomically enough: the old one is removed after."
-    tmp = dst.with_name(f'.{dst.name}.link')
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
-    for f in src.iterdir():
-        try: os.link(f, tmp/f.name)
-        except OSError: shutil.copyfile(f, tmp/f.name)
-    Checkpoints.sidecar(dst).unlink(missing_ok=True)
-    old = dst.with_name(f'.{dst.name}.old')
-    if dst.exists(): os.replace(dst, old)
-    os.replace(tmp, dst)
-    shutil.rmtree(old, ignore_errors=True)
-    _relabel_sidecar(src, dst)
-    fsync_dir(dst.parent)
+# %% ../nbs/30_checkpoint.ipynb #bd841e75
+def _publish_sharded(ck:Checkpoints, tmp:Path, final:Path, info:dict, digests:dict, world:int, keep:int):
+    "Rank 0: rename the complete folder `tmp` to `final`, write its sidecar last, prune to `keep`, link a new best."
+    Checkpoints.sidecar(final).unlink(missing_ok=True)
+    if final.exists(): shutil.rmtree(final)
+    os.replace(tmp, final)
+    fsync_dir(final.parent)
+    write_json(Checkpoints.sidecar(final), {**info, 'file': final.name, 'format': 'dcp', 'world_size': world,
+                                            'bytes': sum(f.stat().st_size for f in final.iterdir()),
+                                            'shards': digests, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
+    fsync_dir(final.parent)
+    _remove(ck.sharded_dirs()[:-keep])
+    if _improves(info.get('val_loss'), (read_sidecar(ck.sharded_best) or {}).get('val_loss')):
+        _link_dir(final, ck.sharded_best)
 
+# %% ../nbs/30_checkpoint.ipynb #1e7c24cd
 def verify_sharded(path:Path, every:bool=True):
     "Check the shard files of sharded checkpoint `path` against its sidecar (under a process group: this rank's share)."
     side = read_sidecar(path, strict=True)
@@ -563,14 +651,13 @@ def verify_sharded(path:Path, every:bool=True):
             with open(path/'.metadata', 'rb') as f: _safe_dcp_metadata(f)
         except OSError as e: bad = f"{path/'.metadata'} cannot be read ({e.strerror})"
         except CheckpointError as e: bad = str(e)
-    if dist:
-        found = [None] * world
-        dist.all_gather_object(found, bad)
-        bad = next((b for b in found if b), None)
+    bad = next((b for b in _gather(bad, world, dist) if b), None)
     if bad: raise CheckpointError(f"checkpoint {bad}")
 
+# %% ../nbs/30_checkpoint.ipynb #18d0bde1
 def load_sharded(path, model, optimizer, verify:bool=True, check=None) -> dict:
-    "Every rank: read sharded checkpoint `path` into the FSDP `model` and `optimizer`; returns the trainer state, which `check` may refuse before any weight is read."
+    """Every rank: read sharded checkpoint `path` into the FSDP `model` and `optimizer`; returns the trainer state,
+    which `check` may refuse before any weight is read."""
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
     path = Path(path)
@@ -580,7 +667,8 @@ def load_sharded(path, model, optimizer, verify:bool=True, check=None) -> dict:
     msd, osd = get_state_dict(model, optimizer)
     sd = {'model': msd, 'optim': osd['state']}
     dcp.load(sd, storage_reader=safe_dcp_reader(path))
-    set_state_dict(model, optimizer, model_state_dict=sd['model'], optim_state_dict={'state': sd['optim'], 'param_groups': extra['param_groups']})
+    set_state_dict(model, optimizer, model_state_dict=sd['model'],
+                   optim_state_dict={'state': sd['optim'], 'param_groups': extra['param_groups']})
     return extra
 
 def _load_sharded_whole(path:Path, verify:bool) -> dict:
@@ -614,32 +702,21 @@ def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path
     if diff: raise CheckpointError(f"{path} does not fit this config: {'; '.join(diff)}")
 
 # %% ../nbs/30_checkpoint.ipynb #90900058
-def checkpoint_folder(target:str|None=None, runs_dir='runs') -> Checkpoints:
-    "The `Checkpoints` of a run (a name in `runs_dir` or a run directory), or of a checkpoints folder; the newest run's by default."
-    if target is None:
-        from jojo_nb.runs import list_runs
-        runs = list_runs(runs_dir)
-        if not runs: raise JojoError(f"no runs in {runs_dir}; give a run, a run directory or a checkpoint")
-        return Checkpoints.of_run(runs[-1])
-    p = Path(target)
-    if p.is_dir() and not RunDir(p).exists(): return Checkpoints(p/'checkpoints' if (p/'checkpoints').is_dir() else p)
-    return Checkpoints.of_run(find_run(target, runs_dir))
-
-def _fmt(v, spec='.4f'): return '-' if v is None else format(v, spec) if isinstance(v, float) else str(v)
-
 def checkpoints_table(ck:Checkpoints) -> str:
     "One line per checkpoint, from the sidecars."
     rows = [('checkpoint', 'step', 'epoch', 'tokens', 'train_loss', 'val_loss', 'MiB', 'saved_at')]
     for p in ck.files():
         s = read_sidecar(p) or {}
-        rows.append((str(p.relative_to(ck.folder)), _fmt(s.get('step')), _fmt(s.get('epoch'), '.2f'), _fmt(s.get('tokens')),
-                     _fmt(s.get('train_loss')), _fmt(s.get('val_loss')), _fmt(p.stat().st_size / 2**20, '.1f'),
-                     s.get('saved_at', 'no sidecar')))
+        rows.append((str(p.relative_to(ck.folder)), fmt_value(s.get('step')), fmt_value(s.get('epoch'), '.2f'),
+                     fmt_value(s.get('tokens')), fmt_value(s.get('train_loss')), fmt_value(s.get('val_loss')),
+                     fmt_value(p.stat().st_size / 2**20, '.1f'), s.get('saved_at', 'no sidecar')))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return '\n'.join('  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
+# %% ../nbs/30_checkpoint.ipynb #a5c21263
 def verify_all(paths:list[Path]) -> list[tuple[Path, str]]:
-    "`(path, 'ok' | 'ok (no sidecar)' | reason)` for each checkpoint; a file without a sidecar is checked by loading it."
+    """`(path, 'ok' | 'ok (no sidecar)' | reason)` for each checkpoint; a file without a sidecar is checked by
+    loading it."""
     out = []
     for p in paths:
         try: s = read_sidecar(p, strict=True)
@@ -653,11 +730,13 @@ def verify_all(paths:list[Path]) -> list[tuple[Path, str]]:
             try: verify_sharded(p); out.append((p, 'ok'))
             except CheckpointError as e: out.append((p, str(e).removeprefix('checkpoint ')))
             continue
-        if p.stat().st_size != s.get('bytes'): out.append((p, f"truncated ({p.stat().st_size} of {s.get('bytes')} bytes)"))
+        size = p.stat().st_size
+        if size != s.get('bytes'): out.append((p, f"truncated ({size} of {s.get('bytes')} bytes)"))
         elif sha256_file(p) != s.get('sha256'): out.append((p, 'corrupt (sha256 mismatch)'))
         else: out.append((p, 'ok'))
     return out
 
+# %% ../nbs/30_checkpoint.ipynb #a6832eb0
 def prune(ck:Checkpoints, keep:int) -> list[Path]:
     "Delete all but the newest `keep` (at least 1) rolling checkpoints; returns the deleted files."
     if not isinstance(keep, int) or keep < 1:
@@ -666,6 +745,7 @@ def prune(ck:Checkpoints, keep:int) -> list[Path]:
     _remove(old)
     return old
 
+# %% ../nbs/30_checkpoint.ipynb #0cb1c8e0
 def cmd_checkpoints(args, extra=()) -> int:
     "`jojo checkpoints list|show|verify|prune [RUN | DIR | CKPT]`."
     p = Path(args.target) if args.target else None
@@ -692,25 +772,6 @@ def cmd_checkpoints(args, extra=()) -> int:
     return 0
 
 # %% ../nbs/30_checkpoint.ipynb #9ca84b38
-def resolve_checkpoint(spec:str|None=None, runs_dir='runs') -> Path:
-    """The checkpoint `spec` names: `PATH` (a checkpoint file, a sharded folder, a Hugging Face folder, or a run or
-    checkpoints folder: its latest), `RUN` (its latest) or `RUN:WHICH`; the newest run's latest when `spec` is None."""
-    if spec is None: return checkpoint_folder(None, runs_dir).named('latest')
-    spec, p = str(spec), Path(spec)
-    if p.is_file() or is_sharded(p) or is_hf_folder(p): return p
-    if p.suffix == '.pt': raise CheckpointError(f"checkpoint {p} does not exist")
-    run, colon, which = spec.rpartition(':')
-    if not colon or '/' in which: run, which = spec, 'latest'
-    return checkpoint_folder(run, runs_dir).named(which)
-
-def checkpoint_spec(checkpoint:str|None=None, run:str|None=None) -> str|None:
-    "The one spec that `--run R --checkpoint C` spell: `R:C`, `R`, or `C` alone (a path or a spec)."
-    if run is None: return checkpoint
-    if checkpoint is None: return run
-    if ':' in checkpoint or Path(checkpoint).exists(): raise JojoError(
-        f"--run {run} --checkpoint {checkpoint}: give --checkpoint a name (latest, best, step_N, ...) with --run, or a path alone")
-    return f"{run}:{checkpoint}"
-
 def load_model(path, device='cpu', verify:bool=True):
     "`(model, RunConfig, state)` from a checkpoint file; the model in eval mode on `device`."
     from jojo_nb.config import from_dict

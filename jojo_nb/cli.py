@@ -102,7 +102,8 @@ def _inference_parsers(cmd):
     e.add_argument('--limit', type=int, help='only the first N items')
     cm = cmd('compare', 'compare checkpoints side by side in the terminal')
     _checkpoint_args(cm, positional='checkpoints', nargs='+')
-    cm.add_argument('--prompt', default='\n', help='the prompt every checkpoint continues (\\n and other escapes allowed)')
+    cm.add_argument('--prompt', default='\n',
+                    help='the prompt every checkpoint continues (\\n and other escapes allowed)')
     for name, typ, default in (('seed', int, 1337), ('max-new-tokens', int, 48), ('temperature', float, 0.8),
                                ('top-k', int, 200)):
         cm.add_argument(f'--{name}', type=typ, default=default, help=f'(default: {default})')
@@ -111,7 +112,8 @@ def _inference_parsers(cmd):
     _checkpoint_args(x, positional='checkpoint')
     x.add_argument('out', metavar='OUT')
     x.add_argument('--format', default='hf', choices=['hf', 'safetensors'])
-    x.add_argument('--force', action='store_true', help='export into a folder that holds other files (overwriting them)')
+    x.add_argument('--force', action='store_true',
+                   help='export into a folder that holds other files (overwriting them)')
 
 # %% ../nbs/90_cli.ipynb #46d2594a
 def _other_parsers(cmd):
@@ -170,8 +172,9 @@ def cmd_prepare(args, extra):
                   progress=sys.stderr.isatty())
     meta = json.loads((Path(out)/'metadata.json').read_text())
     if args.stats:
-        print(f"documents        {meta['documents']:,} (train {meta['train']['documents']:,}, val {meta['val']['documents']:,})")
-        print(f"tokens           {meta['tokens']:,} (train {meta['train']['tokens']:,}, val {meta['val']['tokens']:,})")
+        train, val = meta['train'], meta['val']
+        print(f"documents        {meta['documents']:,} (train {train['documents']:,}, val {val['documents']:,})")
+        print(f"tokens           {meta['tokens']:,} (train {train['tokens']:,}, val {val['tokens']:,})")
         print(f"bytes per token  {meta['bytes_per_token']}")
         print(f"vocab coverage   {meta['vocab_coverage']:.1%} of {meta['tokenizer']['n_vocab']:,} ids")
         print(f"longest document {meta['longest_document_tokens']:,} tokens")
@@ -291,7 +294,8 @@ def main(argv:list[str]|None=None) -> int:
         if args.version: print(version_text()); return 0
         if not args.command: parser.print_help(); return 0
         if extra and args.command not in ('train', 'config'):
-            raise JojoError(f"jojo {args.command}: unrecognized arguments: {' '.join(extra)}; see `jojo {args.command} --help`")
+            raise JojoError(f"jojo {args.command}: unrecognized arguments: {' '.join(extra)}; "
+                            f"see `jojo {args.command} --help`")
         args.argv, args.extra = argv[1:] if argv and argv[0] == args.command else argv, extra
         return _handler(args.command)(args, extra) or 0
     except JojoError as e:
@@ -302,7 +306,6 @@ def main(argv:list[str]|None=None) -> int:
         print("jojo: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `jojo checkpoints list | head`: the reader left, which is fine
-        import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as e:  # the disk, not the code: a full disk, a read-only or missing folder

@@ -16,10 +16,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .core import JojoError
+from .core import JojoError, fmt_value
 from .config import flatten, to_dict
 from .runs import list_runs
-from .checkpoint import Checkpoints, read_sidecar, resolve_checkpoint, is_hf_folder
+from .checkpoint import Checkpoints, read_sidecar, resolve_checkpoint, is_hf_folder, same_file_key
 from .device import pick_device
 from .hf import InferenceModel, load_for_inference
 from .tokenizer import check_identity
@@ -42,9 +42,9 @@ def list_checkpoints(runs_dir='runs') -> dict:
     for run in list_runs(runs_dir):
         # the backup is also a rolling checkpoint, whose name says more: it goes last, to be the one skipped
         for path in sorted(Checkpoints.of_run(run).files(), key=lambda p: p.stem == 'latest_backup'):
-            st = path.stat()
-            if (st.st_dev, st.st_ino) in seen: continue
-            seen.add((st.st_dev, st.st_ino))
+            key = same_file_key(path)
+            if key in seen: continue
+            seen.add(key)
             out.setdefault(label(path), path)
     return out
 
@@ -195,7 +195,7 @@ def generations(self:Comparison, prompt:str, seed:int=1337, max_new_tokens:int=4
     def compute(path):
         loaded = self.load(path)
         model, tok = loaded.model, loaded.tokenizer
-        ids = tok.encode(prompt) or [tok.eot if tok.eot is not None else 0]
+        ids = tok.prompt_ids(prompt)
         stops = [t for t in (tok.eot, tok.im_end) if t is not None]
         with loaded.autocast():
             new = model.generate([ids], max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
@@ -260,10 +260,6 @@ def weight_change(self:Comparison, a:int=0, b:int=1) -> dict:
     return self.cached('weights', pa, (_key(pb),), compute)
 
 # %% ../nbs/85_compare.ipynb #065d5b93
-def _fmt(v, spec='.4f'):
-    if v is None or (isinstance(v, float) and math.isnan(v)): return '-'
-    return format(v, spec) if isinstance(v, float) else str(v)
-
 TABLE_COLUMNS = [('checkpoint', 'checkpoint'), ('step', 'step'), ('tokens', 'tokens'), ('epoch', 'epoch'),
                  ('train_loss', 'train loss'), ('val_loss', 'val loss'), ('best_val', 'best val'),
                  ('best_val_step', '@'), ('best_train', 'best train'), ('worst_train', 'worst train'),
@@ -271,7 +267,7 @@ TABLE_COLUMNS = [('checkpoint', 'checkpoint'), ('step', 'step'), ('tokens', 'tok
 
 def text_table(rows:list[dict], columns=TABLE_COLUMNS) -> str:
     "An aligned plain-text table of `rows`, the first column aligned left and the others right."
-    cells = [[h for _, h in columns]] + [[_fmt(r.get(k)) for k, _ in columns] for r in rows]
+    cells = [[h for _, h in columns]] + [[fmt_value(r.get(k)) for k, _ in columns] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(columns))]
     return '\n'.join('  '.join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
                      for row in cells)
@@ -280,7 +276,7 @@ def html_table(rows:list[dict], columns=TABLE_COLUMNS, left=('checkpoint',)) -> 
     "An HTML table of `rows`, the `left` columns aligned left and the others right."
     head = ''.join(f'<th style="padding:2px 8px">{html.escape(h)}</th>' for _, h in columns)
     def cell(r, k): return (f'<td style="padding:2px 8px;text-align:{"left" if k in left else "right"}">'
-                            f'{html.escape(_fmt(r.get(k)))}</td>')
+                            f'{html.escape(fmt_value(r.get(k)))}</td>')
     body = ''.join('<tr>' + ''.join(cell(r, k) for k, _ in columns) + '</tr>' for r in rows)
     return f'<table style="border-collapse:collapse;font-size:12px"><tr>{head}</tr>{body}</table>'
 

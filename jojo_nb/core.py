@@ -6,11 +6,11 @@ Docs: https://jojo-nb.github.io/jojo_nb/core.html.md"""
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'JojoError', 'first_line', 'os_error_reason', 'os_error_line', 'fsync_dir', 'atomic_write',
-           'write_json', 'read_user_text', 'sha256_file', 'read_jsonl', 'pid_alive', 'data_dir', 'cache_dir',
-           'shown_path', 'git_commit', 'device_names', 'version_info']
+           'write_json', 'read_user_text', 'sha256_file', 'read_jsonl', 'fmt_value', 'pid_alive', 'data_dir',
+           'cache_dir', 'shown_path', 'git_commit', 'device_names', 'version_info']
 
 # %% ../nbs/00_core.ipynb #2f501aa3
-import hashlib, json, os, platform, socket, subprocess, sys, tempfile
+import hashlib, json, math, os, platform, socket, subprocess, tempfile
 from pathlib import Path
 
 # %% ../nbs/00_core.ipynb #50ebba91
@@ -28,10 +28,11 @@ def first_line(e:BaseException) -> str:
 def os_error_reason(e:OSError) -> str:
     "What went wrong in a file operation and what to do about it, e.g. 'No space left on device; free some space'."
     import errno
+    writable = 'make it writable or choose another folder'
     todo = {errno.ENOSPC: 'free some space', errno.EDQUOT: 'free some space (disk quota)',
-            errno.EACCES: 'make it writable or choose another folder', errno.EPERM: 'make it writable or choose another folder',
-            errno.EROFS: 'the file system is read-only; choose another folder'}.get(e.errno, 'check the path and try again')
-    return f"{e.strerror or first_line(e)}; {todo}"
+            errno.EACCES: writable, errno.EPERM: writable,
+            errno.EROFS: 'the file system is read-only; choose another folder'}
+    return f"{e.strerror or first_line(e)}; {todo.get(e.errno, 'check the path and try again')}"
 
 def os_error_line(e:OSError, doing:str='cannot use') -> str:
     "One line for a failed file operation: what was done, on which file, what went wrong, what to do."
@@ -69,6 +70,7 @@ def write_json(path, obj, indent=2):
     "Atomically write `obj` as JSON to `path`."
     return atomic_write(path, json.dumps(obj, indent=indent, sort_keys=False, default=str) + '\n')
 
+# %% ../nbs/00_core.ipynb #25b49290
 def read_user_text(path, what:str='file', limit:int=16 << 20) -> str:
     "The text of the user's file `path`: a regular file of at most `limit` bytes in UTF-8, or a one-line `JojoError`."
     path = Path(path)
@@ -77,13 +79,14 @@ def read_user_text(path, what:str='file', limit:int=16 << 20) -> str:
         if path.is_dir(): raise JojoError(f"{what} {path} is a folder; give a file")
         if not path.is_file(): raise JojoError(f"{what} {path} is not a regular file; give a file")
         if path.stat().st_size > limit:
-            raise JojoError(f"{what} {path} is {path.stat().st_size / 2**20:.1f} MiB, more than the {limit / 2**20:.0f} MiB "
-                            f"a {what} may be; is it the right file?")
+            raise JojoError(f"{what} {path} is {path.stat().st_size / 2**20:.1f} MiB, more than the "
+                            f"{limit / 2**20:.0f} MiB a {what} may be; is it the right file?")
         with open(path, 'rb') as f: data = f.read(limit + 1)
     except OSError as e: raise JojoError(os_error_line(e, f'cannot read {what}')) from None
     try: return data.decode('utf-8')
     except UnicodeDecodeError as e:
-        raise JojoError(f"{what} {path} is not UTF-8 text (byte {e.start} is 0x{data[e.start]:02x}); give a text file") from None
+        raise JojoError(f"{what} {path} is not UTF-8 text (byte {e.start} is 0x{data[e.start]:02x}); "
+                        f"give a text file") from None
 
 # %% ../nbs/00_core.ipynb #2ce4f2f2
 def sha256_file(path, chunk=1<<22):
@@ -113,6 +116,14 @@ def read_jsonl(path, offset:int=0) -> tuple[list[dict], int]:
             except ValueError: pass
     return [r for r in recs if isinstance(r, dict)], offset + end
 
+# %% ../nbs/00_core.ipynb #f4e050e9
+def fmt_value(v, # a table value: a number, a string, None
+              spec:str='.4f' # the format of a float
+             ) -> str:
+    "`v` as a table shows it: `-` for None or NaN, a float formatted with `spec`, anything else as `str`."
+    if v is None or (isinstance(v, float) and math.isnan(v)): return '-'
+    return format(v, spec) if isinstance(v, float) else str(v)
+
 # %% ../nbs/00_core.ipynb #09fc5106
 def pid_alive(pid:int) -> bool:
     "Whether a process with id `pid` exists on this machine."
@@ -131,7 +142,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get('JOJO_CACHE_DIR') or Path.home()/'.cache'/'jojo_nb'/'prepared').expanduser()
 
 def shown_path(path) -> str:
-    "`path` as messages show it: relative to the working folder, or to the cache (`<cache>/`), the data dir (`<data>/`) or home (`~/`)."
+    """`path` as messages show it: relative to the working folder, or to the cache (`<cache>/`), the data dir
+    (`<data>/`) or home (`~/`)."""
     p = Path(path).absolute()
     for base, label in ((Path.cwd(), ''), (cache_dir(), '<cache>/'), (data_dir(), '<data>/'), (Path.home(), '~/')):
         try: return label + str(p.relative_to(base.absolute()))

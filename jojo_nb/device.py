@@ -19,7 +19,7 @@ def dist_env() -> tuple[int, int, int]:
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
 def start_process_group(device:torch.device|str='cpu') -> bool:
-    "Join torchrun's process group when there are several processes (NCCL for a GPU `device`, else gloo); whether there are."
+    "Whether there are several processes under torchrun; if so, join their group (NCCL for a GPU `device`, else gloo)."
     if dist_env()[2] == 1: return False
     if not dist.is_initialized(): dist.init_process_group('nccl' if torch.device(device).type == 'cuda' else 'gloo')
     return True
@@ -34,7 +34,8 @@ def pick_device(spec:str='auto', local_rank:int=0, distributed:bool=False) -> to
     "The device `spec` names, or for `auto` this rank's GPU / the GPU with the most free memory, else MPS, else CPU."
     if spec != 'auto':
         try: dev = torch.device(spec)
-        except RuntimeError: raise JojoError(f"device {spec!r} is not a device torch knows; use auto, cpu, cuda, cuda:N or mps")
+        except RuntimeError:
+            raise JojoError(f"device {spec!r} is not a device torch knows; use auto, cpu, cuda, cuda:N or mps")
         if dev.type == 'cuda' and not torch.cuda.is_available():
             raise JojoError(f"device {spec!r} but CUDA is not available here; use auto or cpu")
         if dev.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):

@@ -8,7 +8,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/evaluate.html.md"""
 __all__ = ['HELLASWAG_URL', 'hellaswag_file', 'hellaswag_items', 'score_endings', 'hellaswag', 'val_loss', 'cmd_eval']
 
 # %% ../nbs/75_evaluate.ipynb #6753cbad
-import contextlib, json, math, sys
+import contextlib, json
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -25,7 +25,7 @@ HELLASWAG_URL = 'https://raw.githubusercontent.com/rowanz/hellaswag/master/data/
 
 def hellaswag_file(path:str|None=None) -> Path:
     "The HellaSwag validation file: `path`, else the data dir's copy, else downloaded into the data dir."
-    if path: 
+    if path:
         p = Path(path)
         if not p.exists(): raise JojoError(f"HellaSwag file {p} does not exist")
         return p
@@ -33,6 +33,20 @@ def hellaswag_file(path:str|None=None) -> Path:
         if cand.exists(): return cand
     return download(HELLASWAG_URL, data_dir()/'hellaswag'/'hellaswag_val.jsonl', what='HellaSwag',
                     hint='(or give --hellaswag FILE)')
+
+# %% ../nbs/75_evaluate.ipynb #bf20d81b
+def _hellaswag_item(line:str, where:str) -> dict:
+    "The item `{ctx, endings, label}` on one line of a HellaSwag JSONL file, or a `JojoError` naming `where`."
+    try: d = json.loads(line)
+    except json.JSONDecodeError: raise JojoError(f"{where}: malformed JSON; is it a HellaSwag JSONL file?") from None
+    endings = d.get('endings') if isinstance(d, dict) else None
+    ok = (isinstance(d, dict) and {'ctx', 'endings', 'label'} <= d.keys() and isinstance(d['ctx'], str)
+          and isinstance(endings, list) and len(endings) == 4 and all(isinstance(e, str) for e in endings))
+    try: label = int(d['label']) if ok and not isinstance(d['label'], bool) else -1
+    except (TypeError, ValueError): label = -1
+    if not ok or label not in range(4):
+        raise JojoError(f"{where}: a HellaSwag item needs a text ctx, a list of 4 text endings and a label 0-3")
+    return dict(ctx=d['ctx'], endings=endings, label=label)
 
 def hellaswag_items(path, limit:int|None=None) -> list[dict]:
     "Items `{ctx, endings, label}` from a HellaSwag JSONL file; a bad line is a `JojoError` naming its number."
@@ -43,19 +57,13 @@ def hellaswag_items(path, limit:int|None=None) -> list[dict]:
     try:
         with open(path, encoding='utf-8') as f:
             for n, line in enumerate(f, 1):
-                if len(line) > 1 << 20: raise JojoError(f"{path}:{n}: a line longer than 1 MiB; is it a HellaSwag JSONL file?")
+                if len(line) > 1 << 20:
+                    raise JojoError(f"{path}:{n}: a line longer than 1 MiB; is it a HellaSwag JSONL file?")
                 if not line.strip(): continue
-                try: d = json.loads(line)
-                except json.JSONDecodeError: raise JojoError(f"{path}:{n}: malformed JSON; is it a HellaSwag JSONL file?") from None
-                ok = (isinstance(d, dict) and {'ctx', 'endings', 'label'} <= d.keys() and isinstance(d['ctx'], str)
-                      and isinstance(d['endings'], list) and len(d['endings']) == 4 and all(isinstance(e, str) for e in d['endings']))
-                try: label = int(d['label']) if ok and not isinstance(d['label'], bool) else -1
-                except (TypeError, ValueError): label = -1
-                if not ok or label not in range(4):
-                    raise JojoError(f"{path}:{n}: a HellaSwag item needs a text ctx, a list of 4 text endings and a label 0-3")
-                items.append(dict(ctx=d['ctx'], endings=d['endings'], label=label))
+                items.append(_hellaswag_item(line, f"{path}:{n}"))
                 if limit and len(items) >= limit: break
-    except UnicodeDecodeError as e: raise JojoError(f"{path} is not UTF-8 text ({first_line(e)[:80]}); give the HellaSwag JSONL file") from None
+    except UnicodeDecodeError as e:
+        raise JojoError(f"{path} is not UTF-8 text ({first_line(e)[:80]}); give the HellaSwag JSONL file") from None
     if not items: raise JojoError(f"{path} holds no HellaSwag items; give the HellaSwag JSONL file")
     return items
 

@@ -1,4 +1,4 @@
-"""Export a jojo GPT-2 to a folder that `transformers` loads, import GPT-2 checkpoints from a local Hugging Face folder, and write bare safetensors.
+"""Export a jojo GPT-2 to a folder that `transformers` loads (`jojo export`), import GPT-2 checkpoints from a Hugging Face folder, write bare safetensors, and load any checkpoint for inference.
 
 Docs: https://jojo-nb.github.io/jojo_nb/hf.html.md"""
 
@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 import torch
-from safetensors.torch import save_file, load_file
+from safetensors.torch import load_file
 from .core import JojoError, write_json, atomic_write, read_user_text
 from .config import ModelConfig, RunConfig
 from .device import pick_device, pick_dtype, autocast
@@ -33,14 +33,15 @@ def gpt2_incompatible(cfg:ModelConfig) -> list[str]:
 
 def hf_config(cfg:ModelConfig) -> dict:
     "The `config.json` of a `GPT2LMHeadModel` with the shape of `cfg`."
+    eot = 50256 if cfg.vocab_size > 50256 else None  # GPT-2's <|endoftext|>, when the vocabulary has it
     return dict(architectures=['GPT2LMHeadModel'], model_type='gpt2', vocab_size=cfg.vocab_size,
                 n_positions=cfg.block_size, n_ctx=cfg.block_size, n_embd=cfg.n_embd, n_layer=cfg.n_layer,
                 n_head=cfg.n_head, n_inner=None, activation_function='gelu_new', resid_pdrop=cfg.dropout,
                 embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout, layer_norm_epsilon=1e-5,
                 initializer_range=cfg.init_std, scale_attn_weights=True, use_cache=True, tie_word_embeddings=True,
-                bos_token_id=50256 if cfg.vocab_size > 50256 else None, eos_token_id=50256 if cfg.vocab_size > 50256 else None,
-                torch_dtype='float32')
+                bos_token_id=eot, eos_token_id=eot, torch_dtype='float32')
 
+# %% ../nbs/35_hf.ipynb #af8ace14
 def to_hf_state_dict(model:GPT) -> dict:
     "Our state dict with Hugging Face's names and layout: Conv1D weights transposed, vocabulary unpadded."
     cfg, sd = model.cfg, model.state_dict()
@@ -58,6 +59,7 @@ def to_hf_state_dict(model:GPT) -> dict:
         out['transformer.ln_f.bias'] = torch.zeros(cfg.n_embd)
     return out
 
+# %% ../nbs/35_hf.ipynb #d43e6d4d
 EXPORT_MARK = 'jojo_export.json'
 
 def export_folder(out, format:str, force:bool=False) -> Path:
@@ -73,6 +75,7 @@ def export_folder(out, format:str, force:bool=False) -> Path:
     write_json(out/EXPORT_MARK, {'format': format, 'jojo_nb': __version__})
     return out
 
+# %% ../nbs/35_hf.ipynb #d19c7fe5
 def export_hf(model:GPT, out, force:bool=False) -> Path:
     "Write `model` to the folder `out` as a Hugging Face GPT-2 (`config.json` + `model.safetensors`)."
     bad = gpt2_incompatible(model.cfg)
@@ -93,7 +96,9 @@ def _hf_folder(path_or_name) -> Path:
     if p.is_dir(): return p
     if p.exists(): raise JojoError(f"{p} is a file; give the folder that holds config.json and model.safetensors")
     try: from huggingface_hub import snapshot_download
-    except ImportError: raise JojoError(f"{path_or_name} is not a folder, and huggingface_hub is not installed to download it") from None
+    except ImportError:
+        raise JojoError(f"{path_or_name} is not a folder, and huggingface_hub is not installed "
+                        "to download it") from None
     try: return Path(snapshot_download(str(path_or_name), allow_patterns=['config.json', '*.safetensors']))
     except Exception as e:
         raise JojoError(f"could not download {path_or_name} from the Hugging Face hub ({type(e).__name__}); "
@@ -103,18 +108,22 @@ def read_model_config(folder) -> dict:
     "The `config.json` of a model folder: a JSON object of sane size, or one clear line."
     folder = Path(folder)
     try: d = json.loads(read_user_text(folder/'config.json', 'model config', limit=1 << 20))
-    except json.JSONDecodeError as e: raise JojoError(f"{folder/'config.json'}: invalid JSON ({e.msg}, line {e.lineno})") from None
+    except json.JSONDecodeError as e:
+        raise JojoError(f"{folder/'config.json'}: invalid JSON ({e.msg}, line {e.lineno})") from None
     if not isinstance(d, dict): raise JojoError(f"{folder/'config.json'} must hold a JSON object")
     return d
 
 def load_hf(path_or_name, vocab_multiple:int=64) -> GPT:
     "A jojo `GPT` with the weights of a Hugging Face GPT-2 folder (or hub name)."
     folder = _hf_folder(path_or_name)
-    if not (folder/'config.json').exists(): raise JojoError(f"{folder} has no config.json; is it a Hugging Face model folder?")
+    if not (folder/'config.json').exists():
+        raise JojoError(f"{folder} has no config.json; is it a Hugging Face model folder?")
     hc = read_model_config(folder)
-    if hc.get('model_type') != 'gpt2': raise JojoError(f"{folder}/config.json: model_type {hc.get('model_type')!r} is not gpt2")
+    if hc.get('model_type') != 'gpt2':
+        raise JojoError(f"{folder}/config.json: model_type {hc.get('model_type')!r} is not gpt2")
     if (folder/'model.safetensors').exists(): sd = load_file(str(folder/'model.safetensors'))
-    elif (folder/'pytorch_model.bin').exists(): sd = torch.load(folder/'pytorch_model.bin', map_location='cpu', weights_only=True)
+    elif (folder/'pytorch_model.bin').exists():
+        sd = torch.load(folder/'pytorch_model.bin', map_location='cpu', weights_only=True)
     else: raise JojoError(f"{folder} has neither model.safetensors nor pytorch_model.bin")
     cfg = ModelConfig(n_layer=hc['n_layer'], n_head=hc['n_head'], n_embd=hc['n_embd'], block_size=hc['n_positions'],
                       vocab_size=hc['vocab_size'], vocab_multiple=vocab_multiple, dropout=0.0, bias=True)
@@ -129,11 +138,15 @@ def load_hf(path_or_name, vocab_multiple:int=64) -> GPT:
         else: ours[k].copy_(v)
     return model
 
+# %% ../nbs/35_hf.ipynb #f54c8070
 def export_safetensors(model:GPT, out, force:bool=False) -> Path:
     "Write the bare weights (`model.safetensors`) and the model config (`config.json`) to the folder `out`."
     out = export_folder(out, 'safetensors', force)
-    sd = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items() if k != 'lm_head.weight' or not model.cfg.tie_embeddings}
-    atomic_write(out/'model.safetensors', writer=lambda f: f.write(_safetensors_bytes(sd, {'format': 'pt', 'jojo_nb': 'model'})))
+    tied = model.cfg.tie_embeddings  # the head is the embedding: saved once
+    sd = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()
+          if k != 'lm_head.weight' or not tied}
+    meta = {'format': 'pt', 'jojo_nb': 'model'}
+    atomic_write(out/'model.safetensors', writer=lambda f: f.write(_safetensors_bytes(sd, meta)))
     write_json(out/'config.json', {'model': asdict(model.cfg)})
     return out
 
@@ -144,7 +157,8 @@ def load_safetensors(folder) -> GPT:
     model = GPT(ModelConfig(**mc))
     missing, unexpected = model.load_state_dict(load_file(str(folder/'model.safetensors')), strict=False)
     if unexpected or [k for k in missing if k != 'lm_head.weight']:
-        raise JojoError(f"{folder}/model.safetensors does not match its config: missing {missing}, unexpected {unexpected}")
+        raise JojoError(f"{folder}/model.safetensors does not match its config: missing {missing}, "
+                        f"unexpected {unexpected}")
     return model
 
 # %% ../nbs/35_hf.ipynb #f810a940
@@ -181,6 +195,7 @@ def cmd_export(args, extra=()) -> int:
     loaded = load_for_inference(args.checkpoint, getattr(args, 'device', 'cpu'), getattr(args, 'runs_dir', 'runs'))
     if loaded.config is None: raise JojoError(f"{loaded.path} is already a Hugging Face folder; give a jojo checkpoint")
     model = loaded.model.float().cpu()
-    out = (export_hf if args.format == 'hf' else export_safetensors)(model, args.out, force=getattr(args, 'force', False))
+    export = export_hf if args.format == 'hf' else export_safetensors
+    out = export(model, args.out, force=getattr(args, 'force', False))
     print(f"wrote {out} ({args.format}) from {loaded.path}")
     return 0

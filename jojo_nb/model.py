@@ -6,9 +6,9 @@ Docs: https://jojo-nb.github.io/jojo_nb/model.html.md"""
 
 # %% auto #0
 __all__ = ['PEAK_BF16_TFLOPS', 'padded_vocab', 'make_dropout', 'make_norm', 'rotary_tables', 'apply_rotary',
-           'CausalSelfAttention', 'MLP', 'Block', 'KVCache', 'GPT', 'token_hits', 'measure_loss', 'peak_tflops', 'mfu',
-           'clean_state_dict', 'build_model', 'unwrap', 'sample_next', 'left_pad', 'Optimizers', 'param_groups',
-           'make_optimizer']
+           'CausalSelfAttention', 'MLP', 'Block', 'KVCache', 'ChunkedLinearCrossEntropy', 'chunked_cross_entropy',
+           'GPT', 'token_hits', 'measure_loss', 'peak_tflops', 'mfu', 'clean_state_dict', 'build_model', 'unwrap',
+           'sample_next', 'left_pad', 'Optimizers', 'param_groups', 'make_optimizer']
 
 # %% ../nbs/20_model.ipynb #5402fe9e
 import contextlib, math
@@ -125,6 +125,47 @@ class KVCache:
         mask = (valid[:, None, :] & (k_idx <= q_idx)) | (k_idx == q_idx)
         return pos, mask[:, None]
 
+# %% ../nbs/20_model.ipynb #a3d09bf5
+class ChunkedLinearCrossEntropy(torch.autograd.Function):
+    "Mean cross-entropy of `h @ weight.T + bias` against `targets`, and its hits, a chunk of rows at a time."
+    @staticmethod
+    def forward(ctx, h, weight, bias, targets, chunk:int, softcap:float=0.0):
+        valid = targets != IGNORE_INDEX
+        count = valid.sum().float()
+        scale = 1.0 / count.clamp(min=1)
+        training = h.requires_grad or weight.requires_grad
+        grad_h = torch.empty_like(h) if training else None
+        grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if training else None
+        loss_sum, hits = torch.zeros((), device=h.device), torch.zeros((), device=h.device)
+        for s in range(0, h.shape[0], chunk):
+            hc, tc, vc = h[s:s + chunk], targets[s:s + chunk].clamp(min=0)[:, None], valid[s:s + chunk]
+            z = F.linear(hc, weight).float()
+            if softcap: squash = torch.tanh(z / softcap); z = softcap * squash
+            if bias is not None: z = z + bias
+            target_z = z.gather(-1, tc).squeeze(-1)
+            loss_sum += ((torch.logsumexp(z, -1) - target_z) * vc).sum()
+            hits += ((target_z >= z.amax(-1)) & vc).sum()
+            if not training: continue
+            g = torch.softmax(z, -1).scatter_add_(-1, tc, torch.full_like(target_z[:, None], -1.0))
+            g *= (vc * scale)[:, None]  # d(mean loss)/dz: softmax minus one-hot, on the counted rows
+            if softcap: g *= 1 - squash * squash
+            grad_h[s:s + chunk] = g.to(weight.dtype) @ weight
+            grad_w += g.t() @ hc.float()
+        if training: ctx.save_for_backward(grad_h, grad_w.to(weight.dtype))
+        ctx.mark_non_differentiable(hits, count)
+        return loss_sum * scale, hits, count
+
+    @staticmethod
+    def backward(ctx, grad_loss, grad_hits, grad_count):
+        grad_h, grad_w = ctx.saved_tensors
+        return grad_h * grad_loss, grad_w * grad_loss, None, None, None, None
+
+@torch.compiler.disable  # a compiled model runs this part eagerly: its loop over chunks stays a loop
+def chunked_cross_entropy(h, weight, bias, targets, softcap:float=0.0, chunk_elements:int=1 << 24):
+    "`(loss, hits, counted)` of head `weight` on hidden states `h` (..., C), in chunks of ~`chunk_elements` logits."
+    rows = max(1, chunk_elements // weight.shape[0])
+    return ChunkedLinearCrossEntropy.apply(h.flatten(0, -2), weight, bias, targets.reshape(-1), rows, softcap)
+
 # %% ../nbs/20_model.ipynb #b29d473d
 class GPT(nn.Module):
     "A GPT language model: GPT-2 by default, with the modern options of `ModelConfig`."
@@ -152,8 +193,10 @@ class GPT(nn.Module):
         self.register_buffer('logit_pad', pad if self.padded_vocab > self.vocab_size else None, persistent=False)
         self.init_weights()
 
-    def forward(self, idx, targets=None, cache:KVCache|None=None, valid=None):
-        "Logits `(B, T, padded_vocab)` and the loss (None without `targets`); with `cache`, only the new positions."
+    def forward(self, idx, targets=None, cache:KVCache|None=None, valid=None, chunked_loss:bool=False):
+        """Logits `(B, T, padded_vocab)` and the loss (None without `targets`); with `cache`, only the new positions.
+        With `targets` and `chunked_loss`: `(hits, loss)`, hits being `[right predictions, counted targets]`, from
+        `chunked_cross_entropy` (the whole logits never exist)."""
         T = idx.shape[1]
         if cache is None:
             if T > self.cfg.block_size:
@@ -167,6 +210,10 @@ class GPT(nn.Module):
         for i, block in enumerate(self.transformer.h): x = block(x, rotary, cache, i, mask)
         x = self.transformer.ln_f(x)
         if cache is not None: cache.length += T
+        if targets is not None and chunked_loss:
+            loss, hits, counted = chunked_cross_entropy(x, self.lm_head.weight, self.logit_pad, targets,
+                                                        self.cfg.logit_softcap)
+            return torch.stack([hits, counted]), loss
         if self.cfg.logit_softcap:
             c = self.cfg.logit_softcap
             logits = c * torch.tanh(F.linear(x, self.lm_head.weight) / c)
@@ -213,8 +260,7 @@ def measure_loss(model:nn.Module,  # a `GPT`, or a wrapper of one (DDP, FSDP, to
     try:
         for x, y in batches:
             if device is not None: x, y = x.to(device), y.to(device)
-            with forward_ctx(): logits, loss = model(x, y)
-            hits, counted = token_hits(logits, y)
+            with forward_ctx(): (hits, counted), loss = model(x, y, chunked_loss=True)
             loss_sum = torch.where(counted > 0, loss.float() * counted, 0.0)  # no target counted: the loss is NaN
             sums += torch.stack([loss_sum, hits, counted])
     finally: model.train(was_training)

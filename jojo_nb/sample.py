@@ -9,7 +9,6 @@ __all__ = ['stream_text', 'chat_prompt', 'chat', 'check_sampling', 'cmd_sample']
 
 # %% ../nbs/70_sample.ipynb #325bf9c7
 import sys
-from pathlib import Path
 from .core import JojoError, read_user_text
 from .tokenizer import Tokenizer
 from .checkpoint import checkpoint_spec
@@ -42,7 +41,9 @@ def chat_prompt(tok:Tokenizer, history:list[dict], block_size:int, max_new_token
 
 def chat(model, tok:Tokenizer, input_fn=input, print_fn=print, max_new_tokens:int=200, **kw):
     "A read-answer loop on `input_fn` until it ends (EOF, `/exit`); answers are streamed to `print_fn`."
-    if tok.im_start is None: raise JojoError("this checkpoint's tokenizer has no ChatML tokens: train it on chat data (data.format chat) for --interactive")
+    if tok.im_start is None:
+        raise JojoError("this checkpoint's tokenizer has no ChatML tokens: train it on chat data (data.format chat) "
+                        "for --interactive")
     history = []
     while True:
         try: line = input_fn('you> ')
@@ -58,19 +59,27 @@ def chat(model, tok:Tokenizer, input_fn=input, print_fn=print, max_new_tokens:in
         history.append({'role': 'assistant', 'content': answer})
 
 # %% ../nbs/70_sample.ipynb #6cbbaadc
-def check_sampling(temperature:float=1.0, top_k:int=0, top_p:float=1.0, max_new_tokens:int=1, repetition_penalty:float=1.0):
+def check_sampling(temperature:float=1.0, # 0 is greedy
+                   top_k:int=0, # 0 is no limit
+                   top_p:float=1.0, # nucleus sampling: 1 keeps every token
+                   max_new_tokens:int=1,
+                   repetition_penalty:float=1.0, # 1 is none
+                  ):
     "Raise `JojoError` naming the first sampling setting that is out of range."
     if not temperature >= 0: raise JojoError(f"--temperature {temperature}: give 0 (greedy) or more")
     if top_k < 0: raise JojoError(f"--top-k {top_k}: give 0 (no limit) or more")
     if not 0 < top_p <= 1: raise JojoError(f"--top-p {top_p}: give a value in (0, 1]; 1 keeps every token")
     if max_new_tokens < 1: raise JojoError(f"--max-new-tokens {max_new_tokens}: give 1 or more")
-    if not repetition_penalty > 0: raise JojoError(f"--repetition-penalty {repetition_penalty}: give a value above 0; 1 is none")
+    if not repetition_penalty > 0:
+        raise JojoError(f"--repetition-penalty {repetition_penalty}: give a value above 0; 1 is none")
 
+# %% ../nbs/70_sample.ipynb #9b11390d
 def cmd_sample(args, extra=()) -> int:
     "`jojo sample`: prompts from arguments or a file, or `--interactive` chat; text is streamed to stdout."
     check_sampling(args.temperature, args.top_k, args.top_p, args.max_new_tokens, args.repetition_penalty)
     prompts = list(args.prompt or [])
-    if args.prompt_file: prompts += [l for l in read_user_text(args.prompt_file, 'prompt file').splitlines() if l.strip()]
+    if args.prompt_file:
+        prompts += [l for l in read_user_text(args.prompt_file, 'prompt file').splitlines() if l.strip()]
     loaded = load_for_inference(checkpoint_spec(args.checkpoint, args.run), args.device, args.runs_dir)
     model, tok = loaded.model, loaded.tokenizer
     kw = dict(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
@@ -82,7 +91,7 @@ def cmd_sample(args, extra=()) -> int:
             return 0
         for i, prompt in enumerate(prompts or ['\n']):
             if i: print('\n' + '-' * 40)
-            ids = tok.encode(prompt) or ([tok.eot] if tok.eot is not None else tok.encode('\n'))
+            ids = tok.prompt_ids(prompt)
             print(prompt, end='', flush=True)
             for piece in stream_text(model, tok, ids, args.max_new_tokens, **kw): print(piece, end='', flush=True)
             print()

@@ -99,6 +99,14 @@ class Tokenizer:
         "The smallest unsigned dtype that holds every id."
         return np.uint16 if self.n_vocab <= 2**16 else np.uint32
 
+# %% ../nbs/10_tokenizer.ipynb #6414b7ad
+@patch
+def prompt_ids(self:Tokenizer,
+               text:str, # the prompt, possibly empty
+              ) -> list[int]:
+    "Ids a model continues `text` from: its ids, or for an empty text the end-of-text token, else a newline."
+    return self.encode(text) or ([self.eot] if self.eot is not None else self.encode('\n'))
+
 # %% ../nbs/10_tokenizer.ipynb #bb70a1a9
 @lru_cache(maxsize=None)
 def _ranks_hash(name:str) -> str:

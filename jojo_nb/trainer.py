@@ -19,7 +19,7 @@ from .device import dist_env, start_process_group, pick_device, pick_dtype, auto
 from .runs import RunDir, RunLock
 from .tokenizer import Tokenizer
 from .data import prepare, TokenLoader
-from .model import build_model, make_optimizer, unwrap, clean_state_dict, mfu, token_hits, measure_loss
+from .model import build_model, make_optimizer, unwrap, clean_state_dict, mfu, measure_loss
 from .checkpoint import (CheckpointManager, Checkpoints, CheckpointError, load_for_resume, load_checkpoint,
                                 check_compatible, capture_rng, restore_rng, resume_candidates, save_sharded,
                                 load_sharded)
@@ -242,6 +242,7 @@ def _load_weights(self:Trainer, st:dict, path):
         raise JojoError(f"{path} does not fit this model: {', '.join([*missing, *unexpected])[:200]}")
     self.optimizer.load_state_dict(st['optimizer'])
 
+# %% ../nbs/50_trainer.ipynb #7a27c00f
 @patch
 def _resume_sharded(self:Trainer, ck:Checkpoints, which:str):
     "Under FSDP: the newest sharded checkpoint `which` names that loads, read into the sharded model and optimizer."
@@ -304,10 +305,10 @@ def _accumulate(self:Trainer) -> torch.Tensor:
         if self.fsdp: model.set_requires_gradient_sync(last)  # reduce-scatter once, after the last micro-step
         sync = contextlib.nullcontext() if (last or not self.distributed or self.fsdp) else model.no_sync()
         with sync:
-            with self.forward_context(): logits, loss = model(x, y)
+            with self.forward_context(): hits, loss = model(x, y, chunked_loss=True)
             loss = loss / self.grad_accum
             self.scaler.scale(loss).backward()
-        sums += torch.stack([loss.detach().float(), *token_hits(logits.detach(), y)])
+        sums += torch.cat([loss.detach().float()[None], hits])
     if self.distributed: dist.all_reduce(sums)
     return sums
 
@@ -368,7 +369,7 @@ def samples(self:Trainer) -> list[tuple[str, str]]:
     e, tok, out = self.cfg.eval, self.tokenizer, []
     stops = [tok.eot] if tok.eot is not None else ()
     for prompt in e.sample_prompts:
-        ids = tok.encode(prompt) or ([tok.eot] if tok.eot is not None else [10])
+        ids = tok.prompt_ids(prompt)
         with autocast(self.device, self.dtype):
             new = unwrap(self.model).generate([ids], e.sample_tokens, temperature=e.temperature, top_k=e.top_k,
                                               seed=self.cfg.train.seed, stop_tokens=stops)[0]
@@ -548,6 +549,7 @@ def fit(self:Trainer) -> str:
     if self.master and not self.quiet: print(self.summary(status, last, val), file=sys.stderr)
     return status
 
+# %% ../nbs/50_trainer.ipynb #0c21fcfb
 @patch
 def _save_emergency(self:Trainer, error:BaseException):
     "After a crash of a single process (not a disk or checkpoint error): try to keep the step in an emergency file."

@@ -5,8 +5,8 @@ import pytest
 from conftest import ROOT, BIN
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason='Debian chromium is not installed (.ci/run installs it)')]
+NO_CHROMIUM = 'Debian chromium is not installed (.ci/run installs it)'
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=NO_CHROMIUM)]
 ARTIFACTS = ROOT/'test-artifacts'
 
 def free_port():
@@ -14,8 +14,10 @@ def free_port():
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def notebook(path, *sources):
-    cells = [{'cell_type': 'code', 'metadata': {}, 'execution_count': None, 'outputs': [], 'source': s} for s in sources]
-    path.write_text(json.dumps({'cells': cells, 'metadata': {'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}},
+    cells = [{'cell_type': 'code', 'metadata': {}, 'execution_count': None, 'outputs': [], 'source': s}
+             for s in sources]
+    kernel = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    path.write_text(json.dumps({'cells': cells, 'metadata': {'kernelspec': kernel},
                                 'nbformat': 4, 'nbformat_minor': 5}))
 
 def finished_run(root, name='finished-run', steps=120):
@@ -26,7 +28,8 @@ def finished_run(root, name='finished-run', steps=120):
     rd.start(load_config(preset='tiny-cpu', overrides={'train.max_steps': str(steps), 'optim.warmup_steps': '5'}))
     ml = MetricsLogger(rd, tensorboard=False)
     for s in range(1, steps + 1):
-        ml.log(dict(step=s, tokens=s * 1024, loss=2 + 8 * math.exp(-s / 30), lr=1e-3, grad_norm=1.0, dt_ms=10.0, tokens_per_sec=1e5, mfu=None))
+        ml.log(dict(step=s, tokens=s * 1024, loss=2 + 8 * math.exp(-s / 30), lr=1e-3, grad_norm=1.0, dt_ms=10.0,
+                    tokens_per_sec=1e5, mfu=None))
         if s % 40 == 0:
             ml.log(dict(step=s, val_loss=2.3 + 8 * math.exp(-s / 30), accuracy=0.3))
             ml.sample(s, 'ROMEO:', ' What light through yonder window breaks?')
@@ -35,11 +38,12 @@ def finished_run(root, name='finished-run', steps=120):
 @pytest.fixture
 def lab(tmp_path):
     port, token = free_port(), 'jojo-test-token'
-    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(tmp_path/'.jupyter'), 'JUPYTER_RUNTIME_DIR': str(tmp_path/'.runtime'),
-           'MPLBACKEND': 'Agg'}
+    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(tmp_path/'.jupyter'),
+           'JUPYTER_RUNTIME_DIR': str(tmp_path/'.runtime'), 'MPLBACKEND': 'Agg'}
     proc = subprocess.Popen([str(BIN/'jupyter'), 'lab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
                              f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={tmp_path}',
-                             '--ServerApp.disable_check_xsrf=True', '--allow-root', '--LabApp.news_url=', '--LabApp.collaborative=False'],
+                             '--ServerApp.disable_check_xsrf=True', '--allow-root', '--LabApp.news_url=',
+                             '--LabApp.collaborative=False'],
                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path/'lab.log', 'w'))
     url = f'http://127.0.0.1:{port}'
     for _ in range(120):
@@ -58,12 +62,15 @@ def run_notebook_in_browser(url, token, name, shot, wait_for):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                                          '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'])
+                                          '--disable-component-update', '--disable-sync', '--no-first-run',
+                                          '--disable-quic'])
         page = browser.new_page(viewport={'width': 1400, 'height': 1100})
         try:
             page.goto(f'{url}/lab/tree/{name}?token={token}', timeout=120_000)
             page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
-            page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus') !== null", timeout=60_000)
+            kernel_shown = ("() => document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus')"
+                            " !== null")
+            page.wait_for_function(kernel_shown, timeout=60_000)
             time.sleep(2)  # let the kernel come up
             page.click('.jp-Notebook .jp-Cell .jp-InputArea-editor')
             page.keyboard.press('Escape')
@@ -72,10 +79,15 @@ def run_notebook_in_browser(url, token, name, shot, wait_for):
             time.sleep(1)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS/shot), full_page=True)
-            return page.evaluate("""() => ({
-                options: [...document.querySelectorAll('.widget-select-multiple select option, .widget-select select option')].map(o => o.textContent),
-                images: [...document.querySelectorAll('.jp-OutputArea-output img')].map(i => [i.naturalWidth, i.naturalHeight]),
-                text: document.querySelector('.jp-OutputArea-output') ? document.querySelector('.jp-OutputArea-output').innerText : ''})""")
+            return page.evaluate("""() => {
+                const all = sel => [...document.querySelectorAll(sel)];
+                const out = document.querySelector('.jp-OutputArea-output');
+                return {
+                    options: all('.widget-select-multiple select option, .widget-select select option')
+                        .map(o => o.textContent),
+                    images: all('.jp-OutputArea-output img').map(i => [i.naturalWidth, i.naturalHeight]),
+                    text: out ? out.innerText : ''};
+            }""")
         finally:
             browser.close()
 

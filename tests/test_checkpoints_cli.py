@@ -1,6 +1,5 @@
 "Checkpoints of a real run: `jojo checkpoints`, `jojo export` to Hugging Face, an old-format checkpoint, damaged files."
-import json, shutil, subprocess, sys, time
-from pathlib import Path
+import json, shutil, time
 import pytest, torch
 from conftest import run_jojo, ROOT
 from conftest import tiny_args

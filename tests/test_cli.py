@@ -1,6 +1,5 @@
 "End-to-end behaviour of the `jojo` command: its surface, its config handling and its errors."
-import json, shutil, subprocess, sys
-from pathlib import Path
+import json, subprocess
 import pytest
 from conftest import ROOT, BIN
 
@@ -52,7 +51,8 @@ def test_extends_chain_and_save(jojo, tmp_path):
     p = jojo('config', 'save', out, '--config', tmp_path/'run.json', '--train.max_steps', '300')
     assert p.returncode == 0, p.stderr
     cfg = json.loads(out.read_text())
-    assert (cfg['model']['n_layer'], cfg['optim']['lr'], cfg['train']['max_steps'], cfg['model']['n_embd']) == (2, 5e-4, 300, 128)
+    got = (cfg['model']['n_layer'], cfg['optim']['lr'], cfg['train']['max_steps'], cfg['model']['n_embd'])
+    assert got == (2, 5e-4, 300, 128), got
     assert jojo('config', 'validate', '--config', out).returncode == 0
 
 def test_debug_shows_traceback(jojo):
@@ -89,7 +89,8 @@ def test_ci_fails_on_notebook_edited_without_export(tmp_path):
     cell = next(c for c in nb['cells'] if c['cell_type'] == 'code' and ''.join(c['source']).startswith('#| export'))
     cell['source'] = ''.join(cell['source']) + '\n\ndef added_without_export(): return 42'
     nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
-    subprocess.run(['git', '-C', str(repo), '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'edit'], check=True)
+    subprocess.run(['git', '-C', str(repo), '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'edit'],
+                   check=True)
     p = _check(repo)
     assert p.returncode == 1, p.stdout + p.stderr
     assert 'jojo_nb/core.py' in p.stdout

@@ -26,7 +26,8 @@ SPECS = {  # each form of the grammar, and the file it names
 @pytest.mark.parametrize('form', SPECS)
 def test_sample_takes_every_form(root, form):
     spec, path = SPECS[form]
-    p = run_jojo('sample', '--checkpoint', spec, '--prompt', 'line', '--max-new-tokens', '4', '--device', 'cpu', cwd=root)
+    p = run_jojo('sample', '--checkpoint', spec, '--prompt', 'line', '--max-new-tokens', '4', '--device', 'cpu',
+                 cwd=root)
     assert p.returncode == 0, p.stderr[-1500:]
     assert p.stdout.startswith('line'), p.stdout
 
@@ -42,14 +43,15 @@ def test_eval_names_the_resolved_file(root, data):
     prep = run_jojo('prepare', data, '--tokenizer', 'bytes', '--split', 'tail', '--out', root/'prepared', cwd=root)
     assert prep.returncode == 0, prep.stderr[-1500:]
     for spec, path in (SPECS['RUN:best'], SPECS['RUN:step_N'], SPECS['PATH run folder']):
-        p = run_jojo('eval', '--checkpoint', spec, '--data', root/'prepared', '--limit', '2', '--device', 'cpu', cwd=root)
+        p = run_jojo('eval', '--checkpoint', spec, '--data', root/'prepared', '--limit', '2', '--device', 'cpu',
+                     cwd=root)
         assert p.returncode == 0, p.stderr[-1500:]
         out = json.loads(p.stdout)
         assert out['checkpoint'] == path and out['val_loss'] > 0, out
 
 def test_compare_and_export_take_the_grammar(root):
-    p = run_jojo('compare', 'r:step_10', 'r:best', 'runs/r/checkpoints/rolling/step_0000020.pt', '--max-new-tokens', '4',
-                 '--device', 'cpu', cwd=root)
+    p = run_jojo('compare', 'r:step_10', 'r:best', 'runs/r/checkpoints/rolling/step_0000020.pt',
+                 '--max-new-tokens', '4', '--device', 'cpu', cwd=root)
     assert p.returncode == 0, p.stderr[-1500:]
     assert 'r:step_0000010' in p.stdout
     for spec in ('r:best', 'r', 'runs/r/checkpoints/latest.pt'):
@@ -59,7 +61,8 @@ def test_compare_and_export_take_the_grammar(root):
 
 @pytest.mark.parametrize('cmd', ['sample', 'eval', 'compare', 'export'])
 def test_missing_checkpoint_lists_what_exists(root, cmd):
-    args = {'sample': ['sample', '--checkpoint', 'r:step_7'], 'eval': ['eval', '--checkpoint', 'r:step_7', '--hellaswag'],
+    args = {'sample': ['sample', '--checkpoint', 'r:step_7'],
+            'eval': ['eval', '--checkpoint', 'r:step_7', '--hellaswag'],
             'compare': ['compare', 'r:step_7', 'r'], 'export': ['export', 'r:step_7', 'out_missing']}[cmd]
     p = run_jojo(*args, cwd=root)
     assert p.returncode == 2 and 'Traceback' not in p.stderr, p.stderr[-1500:]

@@ -35,7 +35,8 @@ def imported_by(module:str) -> set[str]:
 @pytest.mark.parametrize('module', sorted(ALLOWED))
 def test_layering(module):
     extra = imported_by(module) - ALLOWED[module]
-    assert not extra, f"jojo_nb.{module} pulls in {sorted(extra)}" + (f" ({module} {NEVER[module]})" if module in NEVER else '')
+    why = f" ({module} {NEVER[module]})" if module in NEVER else ''
+    assert not extra, f"jojo_nb.{module} pulls in {sorted(extra)}{why}"
 
 def test_no_import_circle():
     "Every module imports cleanly on its own, whatever was imported first (a circle fails one of these orders)."

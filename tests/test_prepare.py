@@ -1,7 +1,6 @@
 "`jojo prepare` end to end, offline with the project's shared data: real sources, cache, bad input."
-import json, os, signal, subprocess, sys, time
+import json, signal, subprocess, sys, time
 from pathlib import Path
-import numpy as np
 import pytest
 from conftest import SHARED, run_jojo
 

@@ -4,7 +4,7 @@ import io, json, os, pickle, shutil, signal, socket, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
 import pytest, torch
-from conftest import BIN, run_jojo, tiny_args
+from conftest import run_jojo, tiny_args
 from test_train import data, start, wait_for_step, losses  # noqa: F401  (the module-scoped text fixture)
 
 def error_line(p) -> str:
@@ -106,7 +106,8 @@ def test_one_trainer_per_run(data, tmp_path):
     assert sorted(logged) == list(range(1, max(logged) + 1))  # nobody else wrote into it
     assert all(s.startswith('ok') for s in verified(run/'checkpoints'))
     # a killed trainer holds no lock: the run continues
-    p = run_jojo('train', '--run-name', 'one', '--resume', 'latest', '--train.max_steps', str(max(logged) + 2), cwd=tmp_path)
+    p = run_jojo('train', '--run-name', 'one', '--resume', 'latest', '--train.max_steps', str(max(logged) + 2),
+                 cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
 
 # 3. Faults: a full disk, read-only folders
@@ -153,7 +154,8 @@ def test_disk_full_mid_run(data, tmp_path, leave):
         p = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         line = error_line(p)
         assert p.returncode == 2, err[-2000:]
-        assert ('not enough free space' in line and 'safety margin needed' in line) or 'No space left on device' in line, line
+        refused = 'not enough free space' in line and 'safety margin needed' in line
+        assert refused or 'No space left on device' in line, line
         assert all(s == 'ok' for s in verified(run/'checkpoints')), verified(run/'checkpoints')
         if leave:
             st = json.loads((run/'run.json').read_text())
@@ -195,7 +197,8 @@ record_writer.RecordWriter.write = write
 @pytest.mark.slow
 @pytest.mark.parametrize('fault', list(FAULTS))
 def test_write_fault_is_one_line(data, tmp_path, fault):
-    args = ['train', *tiny_args(data, steps=40, **{'--checkpoint.interval': 5, '--log.tensorboard': 'true'}), '--run-name', 'w']
+    args = ['train', *tiny_args(data, steps=40, **{'--checkpoint.interval': 5, '--log.tensorboard': 'true'}),
+            '--run-name', 'w']
     code = FAULTS[fault] + f"\nimport sys\nfrom jojo_nb.cli import main\nsys.exit(main({args!r}))"
     p = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     line = error_line(p)
@@ -208,7 +211,8 @@ def test_write_fault_is_one_line(data, tmp_path, fault):
 
 @pytest.mark.slow
 def test_read_only_checkpoints_mid_run_and_at_resume(data, tmp_path):
-    proc = start([*tiny_args(data, steps=2000, **{'--checkpoint.interval': 5, '--eval.interval': 0}), '--run-name', 'ro'], tmp_path)
+    proc = start([*tiny_args(data, steps=2000, **{'--checkpoint.interval': 5, '--eval.interval': 0}),
+                  '--run-name', 'ro'], tmp_path)
     run = tmp_path/'runs'/'ro'
     wait_for_step(run, 7, proc)
     with mounted(run/'checkpoints'):
@@ -254,7 +258,8 @@ CASES = {  # name: (argv, a piece of the error line); `{run}` and `{d}` are fill
     'binary hellaswag': (['eval', '--run', '{run}', '--hellaswag', '{d}/binary'], 'is not UTF-8 text'),
     'empty hellaswag': (['eval', '--run', '{run}', '--hellaswag', '{d}/empty.jsonl'], 'holds no HellaSwag items'),
     'hellaswag label 7': (['eval', '--run', '{run}', '--hellaswag', '{d}/label7.jsonl'], 'label 0-3'),
-    'hellaswag endings as a string': (['eval', '--run', '{run}', '--hellaswag', '{d}/string_endings.jsonl'], 'list of 4'),
+    'hellaswag endings as a string': (['eval', '--run', '{run}', '--hellaswag', '{d}/string_endings.jsonl'],
+                                      'list of 4'),
     'limit -1': (['eval', '--run', '{run}', '--hellaswag', '{d}/good.jsonl', '--limit', '-1'], '--limit -1'),
     'export onto a file': (['export', '{run}', '{d}/exists.txt'], 'is a file'),
     'nproc 0': (['train', '--nproc', '0'], '--nproc 0'),
@@ -284,8 +289,8 @@ def test_damaged_checkpoint_files(run, tmp_path):
     shutil.copy(run/'checkpoints'/'latest.pt', ck/'a.pt'); (ck/'a.json').write_text('[1, 2]')
     state = torch.load(run/'checkpoints'/'latest.pt', weights_only=True)
     torch.save({'model': state['model']}, ck/'noconfig.pt')
-    torch.save({'model': state['model'], 'config': {**state['config'], 'model': {**state['config']['model'], 'n_layer': 1}}},
-               ck/'wrongshape.pt')
+    one_layer = {**state['config'], 'model': {**state['config']['model'], 'n_layer': 1}}
+    torch.save({'model': state['model'], 'config': one_layer}, ck/'wrongshape.pt')
     (ck/'evil.pt').write_bytes(pickle.dumps({'model': print}))
     torch.save({'model': {}, 'x': Payload(tmp_path/'pwned')}, ck/'evil2.pt')
     for name, expected in [('a.pt', 'sidecar'), ('noconfig.pt', 'holds no model config'),
@@ -310,7 +315,8 @@ def test_damaged_checkpoint_files(run, tmp_path):
 
 def test_plot_of_binary_metrics(run, tmp_path):
     r = copy_run(run, tmp_path)
-    (r/'metrics.jsonl').write_bytes(bytes(range(256)) * 8 + b'\n' + (r/'metrics.jsonl').read_bytes()[:300] + b'\n\xff\xfe\n')
+    head = (r/'metrics.jsonl').read_bytes()[:300]
+    (r/'metrics.jsonl').write_bytes(bytes(range(256)) * 8 + b'\n' + head + b'\n\xff\xfe\n')
     p = run_jojo('plot', r, '--out', tmp_path/'plots')
     assert p.returncode == 0 and 'Traceback' not in p.stderr, p.stderr[-2000:]
     assert list((tmp_path/'plots').glob('*.png'))
@@ -330,7 +336,8 @@ def test_init_from_lacking_weights(run, tmp_path, data):
     torch.save(st, tmp_path/'partial.pt')
     args = [*tiny_args(data, steps=6), '--init-from', tmp_path/'partial.pt']
     p = run_jojo('train', *args, '--run-name', 'strict', cwd=tmp_path)
-    assert p.returncode == 2 and 'lacks' in error_line(p) and 'transformer.h.1.' in error_line(p) and '--init-partial' in error_line(p)
+    line = error_line(p)
+    assert p.returncode == 2 and 'lacks' in line and 'transformer.h.1.' in line and '--init-partial' in line, line
     p = run_jojo('train', *args, '--run-name', 'partial', '--init-partial', cwd=tmp_path)
     assert p.returncode == 0 and 'keep their initial values' in p.stderr, p.stderr[-2000:]
 
@@ -390,7 +397,8 @@ def test_signals_and_logs(data, tmp_path):
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     st = json.loads((run/'run.json').read_text())
-    assert proc.returncode == 143 and st['status'] == 'interrupted' and st['exit_code'] == 143 and st['signal'] == 'SIGTERM', err[-2000:]
+    assert proc.returncode == 143, err[-2000:]
+    assert (st['status'], st['exit_code'], st['signal']) == ('interrupted', 143, 'SIGTERM'), (st, err[-2000:])
     proc = start(['--run-name', 's', '--resume', 'latest', '--train.max_steps', '2000'], tmp_path)
     wait_for_step(run, st['step'] + 3, proc)
     proc.send_signal(signal.SIGINT); time.sleep(0.02); proc.send_signal(signal.SIGINT)

@@ -18,13 +18,15 @@ def chat_run(tmp_path_factory):
     return d
 
 def test_sample_prompts(chat_run):
-    p = run_jojo('sample', '--run', 'chat', '--prompt', 'What', '--prompt', 'It', '--max-new-tokens', '10', cwd=chat_run)
+    p = run_jojo('sample', '--run', 'chat', '--prompt', 'What', '--prompt', 'It', '--max-new-tokens', '10',
+                 cwd=chat_run)
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith('What') and '\nIt' in p.stdout
 
 def test_interactive_chat_through_stdin(chat_run):
     p = subprocess.run([str(BIN/'jojo'), 'sample', '--run', 'chat', '--interactive', '--max-new-tokens', '12'],
-                       input='What is 3 plus one?\nAnd 7?\n/exit\n', capture_output=True, text=True, cwd=chat_run, timeout=300)
+                       input='What is 3 plus one?\nAnd 7?\n/exit\n', capture_output=True, text=True, cwd=chat_run,
+                       timeout=300)
     assert p.returncode == 0, p.stderr
     assert p.stdout.count('model> ') == 2 and p.stdout.count('you> ') >= 2
 
@@ -39,8 +41,9 @@ def test_sample_from_hf_folder(chat_run, tmp_path):
 
 def test_eval_hellaswag_and_val_loss(chat_run, tmp_path):
     hs = tmp_path/'hs.jsonl'
-    hs.write_text('\n'.join(json.dumps({'ctx': f'What is {i} plus one?', 'endings': [f'It is {i + 1}.', 'Blue.', 'No', 'Maybe later'],
-                                        'label': 0}) for i in range(12)) + '\n')
+    items = ({'ctx': f'What is {i} plus one?', 'endings': [f'It is {i + 1}.', 'Blue.', 'No', 'Maybe later'], 'label': 0}
+             for i in range(12))
+    hs.write_text('\n'.join(map(json.dumps, items)) + '\n')
     p = run_jojo('eval', '--run', 'chat', '--hellaswag', hs, '--limit', '10', cwd=chat_run)
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)

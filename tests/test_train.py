@@ -1,5 +1,5 @@
 "`jojo train` end to end with real processes: exact resume, DDP under torchrun (gloo), signals, kill -9."
-import json, os, random, signal, subprocess, sys, time
+import json, os, random, signal, subprocess, time
 from pathlib import Path
 import pytest, torch
 from conftest import BIN, run_jojo, tiny_args
@@ -7,7 +7,8 @@ from conftest import BIN, run_jojo, tiny_args
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     d = tmp_path_factory.mktemp('data')
-    (d/'text.txt').write_text(''.join(f"line {i}: the quick brown fox {i % 17} jumps over {i % 5} lazy dogs.\n" for i in range(4000)))
+    lines = (f"line {i}: the quick brown fox {i % 17} jumps over {i % 5} lazy dogs.\n" for i in range(4000))
+    (d/'text.txt').write_text(''.join(lines))
     return str(d/'text.txt')
 
 def losses(run):
@@ -29,7 +30,8 @@ def wait_for_step(run, step, proc, timeout=120):
     t0 = time.time()
     while time.time() - t0 < timeout:
         f = Path(run)/'metrics.jsonl'
-        if f.exists() and any(json.loads(l).get('step', 0) >= step for l in f.read_text().splitlines() if l.strip().endswith('}')): return
+        lines = f.read_text().splitlines() if f.exists() else []
+        if any(json.loads(l).get('step', 0) >= step for l in lines if l.strip().endswith('}')): return
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
     raise TimeoutError
@@ -71,7 +73,8 @@ def test_ddp_matches_accumulation(data, tmp_path):
 
 @pytest.mark.slow
 def test_fsdp_matches_accumulation(data, tmp_path):
-    "FSDP2 on 2 processes (gloo) trains the same model as 1 process with 2 accumulation steps, and its sharded checkpoint assembles into the same weights."
+    """FSDP2 on 2 processes (gloo) trains the same model as 1 process with 2 accumulation steps, and its sharded
+    checkpoint assembles into the same weights."""
     common = tiny_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32, '--optim.grad_clip': 1.0})
     a = run_jojo('train', *common, '--run-name', 'accum', cwd=tmp_path)
     b = run_jojo('train', *common, '--run-name', 'fsdp', '--nproc', '2', '--train.strategy', 'fsdp', cwd=tmp_path)
@@ -83,7 +86,8 @@ def test_fsdp_matches_accumulation(data, tmp_path):
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-4
     p = run_jojo('checkpoints', 'verify', 'fsdp', cwd=tmp_path)
     assert p.returncode == 0 and p.stdout.count('ok') == 3, p.stdout  # step 10, step 20, best
-    p = run_jojo('train', '--run-name', 'fsdp', '--resume', 'latest', cwd=tmp_path)  # the run's config says fsdp; alone, no
+    # the run's config says fsdp; alone, it cannot resume
+    p = run_jojo('train', '--run-name', 'fsdp', '--resume', 'latest', cwd=tmp_path)
     assert p.returncode == 2 and 'sharded checkpoint of an FSDP run' in p.stderr, p.stderr
 
 def _children(pid):
@@ -113,13 +117,15 @@ def test_kill_9_at_random_moments(data, tmp_path):
     for trial in range(20):
         name = f'k{trial}'
         run = tmp_path/'runs'/name
-        args = [*tiny_args(data, steps=400, **{'--checkpoint.interval': interval, '--eval.interval': 0}), '--run-name', name]
+        every = {'--checkpoint.interval': interval, '--eval.interval': 0}
+        args = [*tiny_args(data, steps=400, **every), '--run-name', name]
         proc = start(args, tmp_path)
         wait_for_step(run, rng.randint(3, 30), proc)
         time.sleep(rng.random() * 0.3)  # sometimes during a save
         proc.kill(); proc.communicate()
         logged = max(losses(run))
-        p = run_jojo('train', '--run-name', name, '--resume', 'latest', '--train.max_steps', str(logged + 3), cwd=tmp_path)
+        p = run_jojo('train', '--run-name', name, '--resume', 'latest', '--train.max_steps', str(logged + 3),
+                     cwd=tmp_path)
         assert p.returncode == 0, (trial, p.stderr[-3000:])
         resumed_at = int(p.stderr.split(' at step ')[1].split()[0]) if ' at step ' in p.stderr else 0
         assert logged - resumed_at <= interval, (trial, logged, resumed_at)
@@ -136,11 +142,15 @@ def test_jojo_train_without_arguments(tmp_path):
     assert samples and samples[-1]['prompt'] == 'ROMEO:'
 
 def test_fp8_falls_back_with_one_line(data, tmp_path):
-    "FP8 asked for on a machine that cannot run it: one line says why, and the run trains on; with fp8.required it stops."
-    p = run_jojo('train', *tiny_args(data, steps=6), '--fp8.enabled', 'true', '--fp8.backend', 'torchao', '--run-name', 'f', cwd=tmp_path)
+    """FP8 asked for on a machine that cannot run it: one line says why, and the run trains on; with fp8.required
+    it stops."""
+    fp8 = ('--fp8.enabled', 'true')
+    p = run_jojo('train', *tiny_args(data, steps=6), *fp8, '--fp8.backend', 'torchao', '--run-name', 'f', cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
     lines = [l for l in p.stderr.splitlines() if 'fp8' in l.lower()]
     assert lines == ['jojo: fp8: there is no CUDA GPU; continuing in float32'], lines
     assert json.loads((tmp_path/'runs'/'f'/'run.json').read_text())['status'] == 'finished'
-    p = run_jojo('train', *tiny_args(data, steps=6), '--fp8.enabled', 'true', '--fp8.required', 'true', '--run-name', 'g', cwd=tmp_path)
-    assert p.returncode == 2 and p.stderr.strip().splitlines()[-1] == 'jojo: error: fp8.required is set but FP8 cannot run: there is no CUDA GPU', p.stderr
+    p = run_jojo('train', *tiny_args(data, steps=6), *fp8, '--fp8.required', 'true', '--run-name', 'g', cwd=tmp_path)
+    assert p.returncode == 2, p.stderr
+    why = 'jojo: error: fp8.required is set but FP8 cannot run: there is no CUDA GPU'
+    assert p.stderr.strip().splitlines()[-1] == why, p.stderr
