@@ -287,13 +287,17 @@ def from_dict(d:dict, where:str='', from_text=False) -> RunConfig:
 
 # %% ../nbs/01_config.ipynb #f69e7adb
 PRESETS = {
+    # The first run (`jojo train` with no arguments): nanoGPT's CPU baby GPT on byte tokens, which need no download,
+    # with Tiny Shakespeare from inside the package. Measured on a 2-core CPU: the nanoGPT shape at lr 1e-3 reached
+    # val 1.855 in 2000 steps (110 s); lr 2e-3 is ahead at every evaluation (1.949 against 2.039 at step 1000), and
+    # 2000 steps keep the whole run, data and evaluations included, within 3 minutes.
     'tiny-cpu': {
-        'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 128, 'dropout': 0.0},
-        'data': {'dataset': 'tinyshakespeare', 'tokenizer': 'gpt2', 'split': 'tail', 'val_fraction': 0.1},
-        'optim': {'lr': 2e-3, 'min_lr': 2e-4, 'warmup_steps': 30, 'weight_decay': 0.1, 'beta2': 0.99},
-        'train': {'max_steps': 500, 'micro_batch_size': 8, 'total_batch_size': 0, 'device': 'auto'},
-        'checkpoint': {'interval': 100},
-        'eval': {'interval': 100, 'iters': 10, 'sample_prompts': ['ROMEO:'], 'sample_tokens': 64},
+        'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0, 'vocab_size': 256},
+        'data': {'dataset': 'tinyshakespeare', 'tokenizer': 'bytes', 'split': 'tail', 'val_fraction': 0.1},
+        'optim': {'lr': 2e-3, 'min_lr': 2e-4, 'warmup_steps': 100, 'weight_decay': 0.1, 'beta2': 0.99},
+        'train': {'max_steps': 2000, 'micro_batch_size': 12, 'total_batch_size': 0, 'device': 'auto'},
+        'checkpoint': {'interval': 250},
+        'eval': {'interval': 250, 'iters': 20, 'sample_prompts': ['ROMEO:'], 'sample_tokens': 200},
     },
     'shakespeare-char': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0, 'vocab_size': 256},

@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load_file
 from .core import JojoError, write_json, atomic_write, read_user_text
 from .config import ModelConfig, RunConfig
-from .device import pick_device, pick_dtype, autocast
+from .device import pick_device, pick_dtype, autocast, keep_freed_memory
 from .tokenizer import Tokenizer
 from .model import GPT
 from .checkpoint import resolve_checkpoint, load_model, is_hf_folder
@@ -181,6 +181,7 @@ def load_for_inference(spec:str|None=None, device:str|torch.device='auto', runs_
     "The model checkpoint `spec` names (`PATH`, `RUN`, `RUN:WHICH`; the newest run's latest by default) on `device`."
     path = resolve_checkpoint(spec, runs_dir)
     dev = pick_device(device) if isinstance(device, str) else torch.device(device)
+    keep_freed_memory(dev)
     if is_hf_folder(path):
         model, tok, cfg, meta = load_hf(path), Tokenizer('gpt2'), None, {}
     else:

@@ -129,42 +129,47 @@ class KVCache:
 class ChunkedLinearCrossEntropy(torch.autograd.Function):
     "Mean cross-entropy of `h @ weight.T + bias` against `targets`, and its hits, a chunk of rows at a time."
     @staticmethod
-    def forward(ctx, h, weight, bias, targets, chunk:int, softcap:float=0.0):
-        valid = targets != IGNORE_INDEX
+    def forward(ctx, h, weight, bias, targets, chunk:int, softcap:float, training:bool):
+        valid, ctx.weight_dtype = targets != IGNORE_INDEX, weight.dtype
         count = valid.sum().float()
         scale = 1.0 / count.clamp(min=1)
-        training = h.requires_grad or weight.requires_grad
-        grad_h = torch.empty_like(h) if training else None
-        grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if training else None
+        ctx.grad_h = torch.empty_like(h) if training else None
+        ctx.grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if training else None
         loss_sum, hits = torch.zeros((), device=h.device), torch.zeros((), device=h.device)
         for s in range(0, h.shape[0], chunk):
             hc, tc, vc = h[s:s + chunk], targets[s:s + chunk].clamp(min=0)[:, None], valid[s:s + chunk]
-            z = F.linear(hc, weight).float()
-            if softcap: squash = torch.tanh(z / softcap); z = softcap * squash
-            if bias is not None: z = z + bias
-            target_z = z.gather(-1, tc).squeeze(-1)
-            loss_sum += ((torch.logsumexp(z, -1) - target_z) * vc).sum()
-            hits += ((target_z >= z.amax(-1)) & vc).sum()
+            if softcap:
+                squash = F.linear(hc, weight).float().div_(softcap).tanh_()
+                z = squash * softcap
+                if bias is not None: z += bias
+            else: z = F.linear(hc, weight, bias).float()
+            top, target_z = z.amax(-1), z.gather(-1, tc).squeeze(-1)
+            hits += ((target_z >= top) & vc).sum()
+            e = z.sub_(top[:, None]).exp_()  # in place: one chunk of logits is the only big buffer
+            total = e.sum(-1)
+            loss_sum += ((top + total.log() - target_z) * vc).sum()
             if not training: continue
-            g = torch.softmax(z, -1).scatter_add_(-1, tc, torch.full_like(target_z[:, None], -1.0))
-            g *= (vc * scale)[:, None]  # d(mean loss)/dz: softmax minus one-hot, on the counted rows
-            if softcap: g *= 1 - squash * squash
-            grad_h[s:s + chunk] = g.to(weight.dtype) @ weight
-            grad_w += g.t() @ hc.float()
-        if training: ctx.save_for_backward(grad_h, grad_w.to(weight.dtype))
+            g = e.div_(total[:, None]).scatter_add_(-1, tc, torch.full_like(target_z[:, None], -1.0))
+            g.mul_((vc * scale)[:, None])  # d(mean loss)/dz: softmax minus one-hot, on the counted rows
+            if softcap: g.mul_(squash.mul_(squash).neg_().add_(1))
+            ctx.grad_h[s:s + chunk] = g.to(weight.dtype) @ weight
+            ctx.grad_w += g.t().to(hc.dtype) @ hc
         ctx.mark_non_differentiable(hits, count)
         return loss_sum * scale, hits, count
 
     @staticmethod
     def backward(ctx, grad_loss, grad_hits, grad_count):
-        grad_h, grad_w = ctx.saved_tensors
-        return grad_h * grad_loss, grad_w * grad_loss, None, None, None, None
+        grad_h, grad_w, ctx.grad_h, ctx.grad_w = ctx.grad_h, ctx.grad_w, None, None  # used once, scaled in place
+        return grad_h.mul_(grad_loss), grad_w.mul_(grad_loss).to(ctx.weight_dtype), None, None, None, None, None
 
 @torch.compiler.disable  # a compiled model runs this part eagerly: its loop over chunks stays a loop
-def chunked_cross_entropy(h, weight, bias, targets, softcap:float=0.0, chunk_elements:int=1 << 24):
-    "`(loss, hits, counted)` of head `weight` on hidden states `h` (..., C), in chunks of ~`chunk_elements` logits."
+def chunked_cross_entropy(h, weight, bias, targets, softcap:float=0.0, chunk_elements:int|None=None):
+    """`(loss, hits, counted)` of head `weight` on hidden states `h` (..., C), in chunks of about `chunk_elements`
+    logits (default: 4M on a CPU, 64M on a GPU); the gradient is worked out only where autograd will want it."""
+    chunk_elements = chunk_elements or (1 << 22 if h.device.type == 'cpu' else 1 << 26)
     rows = max(1, chunk_elements // weight.shape[0])
-    return ChunkedLinearCrossEntropy.apply(h.flatten(0, -2), weight, bias, targets.reshape(-1), rows, softcap)
+    training = torch.is_grad_enabled() and (h.requires_grad or weight.requires_grad)
+    return ChunkedLinearCrossEntropy.apply(h.flatten(0, -2), weight, bias, targets.reshape(-1), rows, softcap, training)
 
 # %% ../nbs/20_model.ipynb #b29d473d
 class GPT(nn.Module):

@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from fastcore.basics import patch
-from .core import JojoError, version_info, first_line, os_error_line
+from .core import JojoError, version_info, first_line, os_error_line, shown_path
 from .config import RunConfig, to_dict, flatten
-from .device import dist_env, start_process_group, pick_device, pick_dtype, autocast
+from .device import dist_env, start_process_group, pick_device, pick_dtype, autocast, keep_freed_memory
 from .runs import RunDir, RunLock
 from .tokenizer import Tokenizer
 from .data import prepare, TokenLoader
@@ -74,6 +74,7 @@ def _setup_processes(self:Trainer):
     self.distributed, self.master = self.world > 1, self.rank == 0
     self.quiet = self.quiet or not self.master
     self.device = pick_device(self.cfg.train.device, self.local_rank, self.distributed)
+    keep_freed_memory(self.device)  # CPU: the kernel stops zeroing the same pages every step
     start_process_group(self.device)
     if self.device.type == 'cuda': torch.cuda.set_device(self.device)
     self.dtype = pick_dtype(self.cfg.train.dtype, self.device)
@@ -620,4 +621,16 @@ def summary(self:Trainer, status:str, last:dict, val:dict) -> str:
              f"train loss {last.get('loss', float('nan')):.4f}; {pair('train_loss')}", val_line, saved]
     w = max(len(l) for l in lines)
     edge = '+' + '-' * (w + 2) + '+'
-    return '\n'.join([edge, *[f"| {l.ljust(w)} |" for l in lines], edge])
+    return '\n'.join([edge, *[f"| {l.ljust(w)} |" for l in lines], edge, self.next_steps(status)])
+
+@patch
+def next_steps(self:Trainer, status:str) -> str:
+    "What to do with the run now: sample it, plot it, watch or compare it in a notebook, or continue it."
+    name, runs = self.run.name, self.run.path.parent
+    where = '' if runs.resolve() == Path('runs').resolve() else f" --runs-dir {shown_path(runs)}"
+    go_on = ('continue it:  jojo train --run-name {n}{w} --resume latest' if status != 'finished' else
+             'train longer: jojo train --run-name {n}{w} --resume latest --train.max_steps {m}')
+    return '\n'.join(['next:', f"  sample it:    jojo sample --checkpoint {name}{where}",
+                      f"  plot it:      jojo plot {name}{where}  (PNG charts in {shown_path(self.run.plots)})",
+                      f"  watch it:     RunMonitor({shown_path(runs)!r}) in a notebook (from jojo_nb.monitor)",
+                      '  ' + go_on.format(n=name, w=where, m=2 * self.max_steps)])

@@ -132,11 +132,14 @@ def test_kill_9_at_random_moments(data, tmp_path):
         assert max(losses(run)) == logged + 3
 
 def test_jojo_train_without_arguments(tmp_path):
-    # the default preset (tiny-cpu on Tiny Shakespeare), shortened for CI
+    "The default preset (tiny-cpu on Tiny Shakespeare), shortened for CI, on a machine with no data and no network."
+    empty = {'JOJO_DATA_DIR': str(tmp_path/'no-data'), 'TIKTOKEN_CACHE_DIR': str(tmp_path/'no-tiktoken')}
     p = run_jojo('train', '--train.max_steps', '12', '--optim.warmup_steps', '3', '--eval.interval', '6',
-                 '--eval.iters', '2', cwd=tmp_path, timeout=900)
+                 '--eval.iters', '2', cwd=tmp_path, timeout=900, env=empty)
     assert p.returncode == 0, p.stderr[-3000:]
     assert 'finished at step 12/12' in p.stderr
+    assert not (tmp_path/'no-data').exists() and not (tmp_path/'no-tiktoken').exists()  # nothing was downloaded
+    assert '\nnext:\n  sample it:    jojo sample --checkpoint tiny-cpu-' in p.stderr, p.stderr[-1500:]
     run = next((tmp_path/'runs').iterdir())
     samples = [json.loads(l) for l in (run/'samples.jsonl').read_text().splitlines()]
     assert samples and samples[-1]['prompt'] == 'ROMEO:'
