@@ -4,7 +4,7 @@ computes each chunk's logits, loss, hits and gradient at once, so the `(B, T, V)
 
 Shapes, both with GPT-2's vocabulary (50257, padded to 50304):
 
-- tiny: the `tiny-cpu` preset (4 layers, 4 heads, 128 wide, block 128, micro-batch 8);
+- tiny: tiny-cpu's former shape (4 layers, 4 heads, 128 wide, block 128, micro-batch 8);
 - gpt2: GPT-2 124M (12 layers, 12 heads, 768 wide, block 1024) on a small batch (`--gpt2-batch`, T = 1024).
 
 Each path runs in a fresh child process (this script with the hidden `--child`), plain then chunked, on the same
@@ -48,12 +48,10 @@ def maxrss() -> int: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss *
 def build(shape:str, batch:int):
     "The model (train mode, seed 0) and one batch of random GPT-2 tokens, the same in every child."
     import torch
-    from jojo_nb.config import ModelConfig, load_config
+    from jojo_nb.config import ModelConfig
     from jojo_nb.model import GPT
-    if shape == 'tiny':
-        run = load_config(preset='tiny-cpu')
-        cfg, B = run.model, batch or run.train.micro_batch_size
-        cfg.vocab_size = 50257
+    if shape == 'tiny':  # tiny-cpu's model with GPT-2's vocabulary (the preset itself now uses byte tokens)
+        cfg, B = ModelConfig(n_layer=4, n_head=4, n_embd=128, block_size=128, vocab_size=50257), batch or 8
     else: cfg, B = ModelConfig(n_layer=12, n_head=12, n_embd=768, block_size=1024, vocab_size=50257), batch or 1
     torch.manual_seed(0)
     model = GPT(cfg).train()

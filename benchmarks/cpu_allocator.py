@@ -1,6 +1,7 @@
 """What glibc's defaults cost a CPU training run, and what `keep_freed_memory` (device chapter) gives back.
 
-The same `jojo train` run (the tiny-cpu preset, N steps, no evals or checkpoints) twice in fresh processes:
+The same `jojo train` run (the tiny-cpu model with GPT-2's tokenizer, so a 50,304-way head, block 128, batch 8;
+N steps, no evals or checkpoints) twice in fresh processes:
 with `JOJO_MALLOC=system` (glibc's defaults: every large tensor is mmapped and unmapped each step) as the
 baseline, and as jojo runs it. Each child reports its own wall time, user and system CPU time, minor page faults
 and peak RSS; the figures are ratios against the baseline measured in the same run.
@@ -23,7 +24,9 @@ def run(steps:int, malloc:str|None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != 'JOJO_MALLOC'}
     if malloc: env['JOJO_MALLOC'] = malloc
     with tempfile.TemporaryDirectory() as d:
-        args = ['train', '--preset', 'tiny-cpu', '--train.max_steps', str(steps), '--optim.warmup_steps', '2',
+        args = ['train', '--preset', 'tiny-cpu', '--data.tokenizer', 'gpt2', '--model.vocab_size', '0',
+                '--model.block_size', '128', '--train.micro_batch_size', '8',
+                '--train.max_steps', str(steps), '--optim.warmup_steps', '2',
                 '--eval.interval', '0', '--checkpoint.interval', '0', '--log.tensorboard', 'false',
                 '--log.console', 'false', '--run-name', 'bench', '--runs-dir', d]
         p = subprocess.run([sys.executable, '-c', CHILD, *args], env=env, capture_output=True, text=True)
@@ -33,7 +36,7 @@ def run(steps:int, malloc:str|None) -> dict:
 if __name__ == '__main__':
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     base, ours = run(steps, 'system'), run(steps, None)
-    print(f"tiny-cpu, {steps} steps, a fresh process each (prepare, model build and the steps)")
+    print(f"tiny-cpu with GPT-2 tokens, {steps} steps, a fresh process each (prepare, model build and the steps)")
     print(f"{'':26s}{'wall s':>9s}{'user s':>9s}{'sys s':>9s}{'faults M':>10s}{'peak RSS MB':>13s}")
     for name, r in (("glibc defaults (baseline)", base), ("keep_freed_memory", ours)):
         print(f"{name:26s}{r['wall']:9.1f}{r['user']:9.1f}{r['sys']:9.1f}{r['faults'] / 1e6:10.2f}{r['peak_mb']:13.0f}")

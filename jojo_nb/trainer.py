@@ -22,7 +22,7 @@ from .data import prepare, TokenLoader
 from .model import build_model, make_optimizer, unwrap, clean_state_dict, mfu, measure_loss
 from .checkpoint import (CheckpointManager, Checkpoints, CheckpointError, load_for_resume, load_checkpoint,
                                 check_compatible, capture_rng, restore_rng, resume_candidates, save_sharded,
-                                load_sharded)
+                                load_sharded, resolve_checkpoint)
 from .metrics import MetricsLogger
 
 # %% ../nbs/50_trainer.ipynb #176940f4
@@ -274,6 +274,7 @@ def _restore_fp8(self:Trainer, saved:dict):
 # %% ../nbs/50_trainer.ipynb #67939a4a
 @patch
 def _init_from(self:Trainer, ckpt:str, partial:bool=False):
+    ckpt = resolve_checkpoint(ckpt, self.run.path.parent)  # the one grammar: PATH, RUN or RUN:WHICH
     st = load_checkpoint(ckpt, verify=self.cfg.checkpoint.verify)
     sd = clean_state_dict(st['model'])
     mine = unwrap(self.model).state_dict()
