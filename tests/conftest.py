@@ -32,3 +32,9 @@ def tiny_args(data, steps=40, **over) -> list[str]:
     "`jojo train` options for a tiny byte-level model on `data` that trains `steps` steps in seconds on a CPU."
     args = {'--data.dataset': data, **TINY, '--train.max_steps': steps, **over}
     return [str(x) for kv in args.items() for x in kv]
+
+def train_tiny(folder, data, steps:int, name:str='r', **over):
+    "Train the tiny model on `data` for `steps` steps as run `name` under `folder`/runs; fails the test if it fails."
+    p = run_jojo('train', *tiny_args(data, steps=steps, **over), '--run-name', name, cwd=folder)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return folder

@@ -1,16 +1,12 @@
 "Checkpoints of a real run: `jojo checkpoints`, `jojo export` to Hugging Face, an old-format checkpoint, damaged files."
 import json, shutil, time
 import pytest, torch
-from conftest import run_jojo, ROOT
-from conftest import tiny_args
+from conftest import run_jojo, train_tiny, ROOT
 from test_train import data  # noqa: F401  (the module-scoped text fixture)
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory, data):
-    d = tmp_path_factory.mktemp('ck')
-    p = run_jojo('train', *tiny_args(data, steps=24, **{'--checkpoint.interval': 2, '--checkpoint.keep': 20}),
-                 '--run-name', 'r', cwd=d)
-    assert p.returncode == 0, p.stderr[-2000:]
+    d = train_tiny(tmp_path_factory.mktemp('ck'), data, 24, **{'--checkpoint.interval': 2, '--checkpoint.keep': 20})
     return d/'runs'/'r'
 
 def test_list_is_instant_and_complete(run):

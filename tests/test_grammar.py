@@ -1,16 +1,13 @@
 "One way to name a checkpoint everywhere: `jojo sample|eval|compare|export` take PATH, RUN and RUN:WHICH, and --device."
 import json
 import pytest
-from conftest import run_jojo, tiny_args
+from conftest import run_jojo, train_tiny
 from test_train import data  # noqa: F401  (the module-scoped text fixture)
 
 @pytest.fixture(scope='module')
 def root(tmp_path_factory, data):
-    d = tmp_path_factory.mktemp('grammar')
-    p = run_jojo('train', *tiny_args(data, steps=20, **{'--checkpoint.interval': 5, '--checkpoint.keep': 10}),
-                 '--run-name', 'r', cwd=d)
-    assert p.returncode == 0, p.stderr[-2000:]
-    return d
+    return train_tiny(tmp_path_factory.mktemp('grammar'), data, 20,
+                      **{'--checkpoint.interval': 5, '--checkpoint.keep': 10})
 
 SPECS = {  # each form of the grammar, and the file it names
     'PATH file': ('runs/r/checkpoints/rolling/step_0000010.pt', 'runs/r/checkpoints/rolling/step_0000010.pt'),

@@ -4,7 +4,7 @@ import errno, io, json, os, pickle, shutil, signal, socket, subprocess, sys, tim
 from contextlib import contextmanager
 from pathlib import Path
 import pytest, torch
-from conftest import run_jojo, tiny_args
+from conftest import run_jojo, tiny_args, train_tiny
 from test_train import data, start, wait_for_step, losses  # noqa: F401  (the module-scoped text fixture)
 
 def error_line(p) -> str:
@@ -24,9 +24,7 @@ def verified(folder) -> list:
 def run(tmp_path_factory, data):
     "A finished run: 20 steps, checkpoints every 5."
     d = tmp_path_factory.mktemp('safety')
-    p = run_jojo('train', *tiny_args(data, steps=20, **{'--checkpoint.interval': 5}), '--run-name', 'r', cwd=d)
-    assert p.returncode == 0, p.stderr[-2000:]
-    return d/'runs'/'r'
+    return train_tiny(d, data, 20, **{'--checkpoint.interval': 5})/'runs'/'r'
 
 def copy_run(run, tmp_path, name='r'):
     dst = tmp_path/'runs'/name
