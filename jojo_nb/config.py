@@ -294,7 +294,7 @@ PRESETS = {
     # samples with speakers' names, verse lines and 'twere/thou. (The modern options learn faster per step, 1.656
     # at step 1500, but cost more per step on a CPU and cannot be exported as a Hugging Face GPT-2.)
     'tiny-cpu': {
-        'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0, 'vocab_size': 256},
+        'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0},  # vocab: the tokenizer's
         'data': {'dataset': 'tinyshakespeare', 'tokenizer': 'bytes', 'split': 'tail', 'val_fraction': 0.1},
         'optim': {'lr': 2e-3, 'min_lr': 2e-4, 'warmup_steps': 100, 'weight_decay': 0.1, 'beta2': 0.99},
         'train': {'max_steps': 2000, 'micro_batch_size': 12, 'total_batch_size': 0, 'device': 'auto'},

@@ -75,8 +75,8 @@ def test_hub_dataset_offline_names_the_file(tmp_path):
 def test_chat_sft_rows(rows, tmp_path):
     "A short chat run on real conversations, packed or padded: it trains and its loss goes down."
     p = run_jojo('train', '--data.dataset', SHARED/'chat'/'taskmaster4_coffee.jsonl', '--data.format', 'chat',
-                 '--data.chat_rows', rows,
-                 '--model.n_layer', '2', '--model.n_head', '2', '--model.n_embd', '64', '--model.block_size', '128',
+                 '--data.chat_rows', rows, '--data.tokenizer', 'gpt2', '--model.vocab_size', '0',
+                 '--optim.warmup_steps', '5', '--model.n_layer', '2', '--model.n_head', '2', '--model.n_embd', '64', '--model.block_size', '128',
                  '--train.micro_batch_size', '8', '--train.max_steps', '30',
                  '--eval.interval', '30', '--eval.iters', '2',
                  '--log.tensorboard', 'false', '--run-name', rows, cwd=tmp_path)
