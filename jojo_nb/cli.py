@@ -6,7 +6,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 
 # %% auto #0
 __all__ = ['CHECKPOINT_GRAMMAR', 'PREPARE_KEYS', 'COMMANDS', 'CHAPTER_COMMANDS', 'add_config_args', 'config_from_args',
-           'build_parser', 'cmd_config', 'version_text', 'cmd_prepare', 'resumed_run_name', 'cmd_train',
+           'nproc_count', 'build_parser', 'cmd_config', 'version_text', 'cmd_prepare', 'resumed_run_name', 'cmd_train',
            'train_from_cli', 'launch_torchrun', 'child_pids', 'main']
 
 # %% ../nbs/90_cli.ipynb #19277b72
@@ -42,6 +42,16 @@ def config_from_args(args, extra:list[str]=(), world_size:int=1):
     return load_config(args.config, args.preset, overrides, world_size=world_size)
 
 # %% ../nbs/90_cli.ipynb #50090484
+def nproc_count(value) -> int:
+    "The number a `--nproc` option names: a count, or `auto` (every visible GPU; one process on a machine without)."
+    if str(value).strip().lower() == 'auto':
+        import torch
+        return max(torch.cuda.device_count(), 1)
+    try: n = int(value)
+    except (TypeError, ValueError): raise JojoError(f"--nproc {value}: give a number of processes or auto") from None
+    if n < 1: raise JojoError(f"--nproc {value}: give 1 or more processes, or auto")
+    return n
+
 CHECKPOINT_GRAMMAR = ("PATH (a checkpoint file, a sharded folder, a Hugging Face folder, a run folder), "
                       "RUN (its latest) or RUN:WHICH (latest, best, backup, step_N, epoch_N)")
 
@@ -64,7 +74,9 @@ def _train_parser(cmd):
                    'some of the model\'s weights (they keep their initial values)')
     t.add_argument('--run-name', metavar='N', help='name of the run directory (default: preset and time)')
     t.add_argument('--runs-dir', metavar='D', default='runs', help='where runs live (default: runs)')
-    t.add_argument('--nproc', metavar='N', type=int, help='launch N processes with torchrun on this machine')
+    t.add_argument('--nproc', metavar='N', type=nproc_count,
+                   help='launch N processes with torchrun on this machine; auto: one per visible GPU')
+    t.add_argument('--dry-run', action='store_true', help='print the forecast of `jojo estimate` and exit')
     t.add_argument('--debug', action='store_true', help='show tracebacks for errors')
     add_config_args(t)
 
@@ -95,11 +107,19 @@ def _inference_parsers(cmd):
     for name, typ, default in (('max-new-tokens', int, 200), ('temperature', float, 0.8), ('top-k', int, 200),
                                ('top-p', float, 1.0), ('repetition-penalty', float, 1.0), ('seed', int, 1337)):
         s.add_argument(f'--{name}', type=typ, default=default, help=f'(default: {default})')
-    e = cmd('eval', 'validation loss and HellaSwag of a checkpoint')
+    e = cmd('eval', 'validation loss and bits per byte, HellaSwag, CORE and lm-evaluation-harness tasks')
     _checkpoint_args(e)
-    e.add_argument('--data', metavar='DIR', help='a prepared dataset or a raw file')
+    e.add_argument('--data', metavar='DIR', help='a prepared dataset or a raw file: loss, perplexity, bits per byte')
     e.add_argument('--hellaswag', nargs='?', const='', metavar='FILE', help='score HellaSwag (official JSONL)')
-    e.add_argument('--limit', type=int, help='only the first N items')
+    e.add_argument('--limit', type=int, help='only the first N items (HellaSwag) or batches (--data)')
+    e.add_argument('--core', nargs='?', const='', metavar='BUNDLE',
+                   help="the CORE score over DCLM's tasks (default bundle: the data dir's, downloaded when missing)")
+    e.add_argument('--max-per-task', type=int, metavar='N', help='with --core: a seeded subset of N items per task')
+    e.add_argument('--lm-eval', metavar='TASKS', help='lm-evaluation-harness tasks, comma-separated (the .[eval] extra)')
+    e.add_argument('--lm-eval-include', metavar='DIR', help='a folder of extra lm-evaluation-harness task YAMLs')
+    e.add_argument('--batch-size', type=int, default=32, metavar='N', help='sequences per forward pass (default: 32)')
+    e.add_argument('--nproc', type=nproc_count, metavar='N', help='split the items across N processes (torchrun); auto')
+    e.add_argument('--recompute', action='store_true', help="score again even where the run's evals/ has results")
     cm = cmd('compare', 'compare checkpoints side by side in the terminal')
     _checkpoint_args(cm, positional='checkpoints', nargs='+')
     cm.add_argument('--prompt', default='\n',
@@ -126,6 +146,25 @@ def _other_parsers(cmd):
     pl.add_argument('runs', nargs='+', metavar='RUN')
     pl.add_argument('--out', metavar='DIR', help='output folder (default: the first run\'s plots/)')
     pl.add_argument('--runs-dir', metavar='D', default='runs')
+    tk = cmd('tokenizer', 'train a byte-level BPE tokenizer on your text, or compare tokenizers')
+    tk.add_argument('action', choices=['train', 'stats'], help='train: a new tokenizer; stats: compare tokenizers')
+    tk.add_argument('inputs', nargs='+', metavar='INPUT', help='train: text sources (as `jojo prepare` reads); '
+                    'stats: tokenizers (gpt2, cl100k_base, bytes or a tokenizer folder)')
+    tk.add_argument('--vocab-size', type=int, metavar='N', help='train: tokens in the vocabulary, specials included')
+    tk.add_argument('--out', metavar='DIR', help='train: the tokenizer folder to write')
+    tk.add_argument('--pattern', default='gpt4', choices=['gpt4', 'gpt2'], help='train: the pre-tokenizer split '
+                    '(default: gpt4)')
+    tk.add_argument('--max-chars', type=int, metavar='N', help='train: read at most N characters of text')
+    tk.add_argument('--format', default='text', choices=['text', 'jsonl', 'chat'], help='train: how to read sources')
+    tk.add_argument('--text-field', default='text', metavar='F', help='train: the text field of JSONL sources')
+    tk.add_argument('--text', nargs='+', metavar='FILE', help='stats: the text to measure on')
+    tk.add_argument('--force', action='store_true', help='train: replace an existing tokenizer folder')
+    es = cmd('estimate', 'forecast a run before launch: parameters, FLOPs, memory per device, duration and disk')
+    es.add_argument('--nproc', metavar='N', type=nproc_count, default=1, help='processes (one per GPU), or auto '
+                    '(default: 1)')
+    es.add_argument('--measure', action='store_true', help='time a few real steps on this machine')
+    es.add_argument('--json', action='store_true', help='print the forecast as JSON')
+    add_config_args(es)
     cf = cmd('config', 'show, save or validate a resolved config')
     cf.add_argument('action', choices=['show', 'save', 'validate'])
     cf.add_argument('file', nargs='?', metavar='FILE', help='with save: where to write the JSON')
@@ -193,12 +232,12 @@ def resumed_run_name(args) -> str|None:
 def cmd_train(args, extra):
     "`jojo train`: resolve the run and the config (a resumed run's own, unless told otherwise), then train."
     from jojo_nb.runs import check_run_name
-    if args.nproc is not None and args.nproc < 1: raise JojoError(f"--nproc {args.nproc}: give 1 or more processes")
     if args.run_name is not None: check_run_name(args.run_name)
     args.run_name = resumed_run_name(args)
     run_config = Path(args.runs_dir)/args.run_name/'config.json' if args.run_name else None
     if args.resume and not (args.config or args.preset) and run_config and run_config.exists():
         args.config = str(run_config)
+    if args.dry_run: return _handler('estimate')(args, extra)
     cfg = config_from_args(args, extra, world_size=args.nproc or 1)
     return train_from_cli(cfg, args)
 
@@ -273,7 +312,8 @@ COMMANDS = {'config': cmd_config, 'train': cmd_train, 'prepare': cmd_prepare}
 # the other subcommands live in their chapters and are imported only when they run
 CHAPTER_COMMANDS = {'checkpoints': 'jojo_nb.checkpoint:cmd_checkpoints', 'export': 'jojo_nb.hf:cmd_export',
                     'plot': 'jojo_nb.monitor:cmd_plot', 'sample': 'jojo_nb.sample:cmd_sample',
-                    'eval': 'jojo_nb.evaluate:cmd_eval', 'compare': 'jojo_nb.compare:cmd_compare'}
+                    'eval': 'jojo_nb.evaluate:cmd_eval', 'compare': 'jojo_nb.compare:cmd_compare',
+                    'tokenizer': 'jojo_nb.bpe:cmd_tokenizer', 'estimate': 'jojo_nb.estimate:cmd_estimate'}
 
 def _handler(name):
     if name in COMMANDS: return COMMANDS[name]
@@ -293,7 +333,7 @@ def main(argv:list[str]|None=None) -> int:
         args, extra = parser.parse_known_args(argv)
         if args.version: print(version_text()); return 0
         if not args.command: parser.print_help(); return 0
-        if extra and args.command not in ('train', 'config'):
+        if extra and args.command not in ('train', 'config', 'estimate'):
             raise JojoError(f"jojo {args.command}: unrecognized arguments: {' '.join(extra)}; "
                             f"see `jojo {args.command} --help`")
         args.argv, args.extra = argv[1:] if argv and argv[0] == args.command else argv, extra

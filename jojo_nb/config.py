@@ -118,6 +118,8 @@ class LogConfig:
     tensorboard: bool = True  # write TensorBoard event files
     histogram_interval: int = 0  # steps between parameter and gradient histograms; 0 is off
     console: bool = True  # the live progress line on rank 0
+    wandb: bool = False  # also log to Weights & Biases (the `wandb` extra; WANDB_MODE=offline writes files only)
+    wandb_project: str = 'jojo'  # the W&B project of the run
 
 # %% ../nbs/01_config.ipynb #e48a2d70
 @dataclass
@@ -131,6 +133,9 @@ class EvalConfig:
     top_k: int = 200  # top-k for the samples; 0 is off
     hellaswag: bool = False  # also score HellaSwag at each evaluation
     hellaswag_limit: int = 0  # HellaSwag items per evaluation; 0 is all
+    core: bool = False  # also score CORE (DCLM's in-context-learning tasks) at each evaluation
+    core_max_per_task: int = 100  # CORE items per task per evaluation (a seeded subset); 0 is all
+    core_bundle: str = ''  # the CORE bundle folder; '' is the data dir's (downloaded when missing)
 
 # %% ../nbs/01_config.ipynb #1a132751
 @dataclass
