@@ -115,6 +115,8 @@ def _inference_parsers(cmd):
     e.add_argument('--core', nargs='?', const='', metavar='BUNDLE',
                    help="the CORE score over DCLM's tasks (default bundle: the data dir's, downloaded when missing)")
     e.add_argument('--max-per-task', type=int, metavar='N', help='with --core: a seeded subset of N items per task')
+    e.add_argument('--cut-answers', action='store_true', help="with --core: score answers longer than the model's "
+                   "context on the part that fits (otherwise an error)")
     e.add_argument('--lm-eval', metavar='TASKS', help='lm-evaluation-harness tasks, comma-separated (the .[eval] extra)')
     e.add_argument('--lm-eval-include', metavar='DIR', help='a folder of extra lm-evaluation-harness task YAMLs')
     e.add_argument('--batch-size', type=int, default=32, metavar='N', help='sequences per forward pass (default: 32)')
@@ -280,14 +282,14 @@ def _agree(name:str) -> str:
     return obj[0]
 
 # %% ../nbs/90_cli.ipynb #852ece73
-def launch_torchrun(nproc:int, argv:list[str], run_name:str) -> int:
-    "Run `jojo train` with `argv` in `nproc` processes under torchrun on this machine; returns its exit code."
+def launch_torchrun(nproc:int, argv:list[str], run_name:str|None=None, command:str='train') -> int:
+    "Run `jojo COMMAND` (train, eval) with `argv` in `nproc` processes under torchrun here; returns its exit code."
     import signal, subprocess
     argv = [a for i, a in enumerate(argv)
             if a != '--nproc' and not a.startswith('--nproc=') and (i == 0 or argv[i - 1] != '--nproc')]
-    if '--run-name' not in argv: argv += ['--run-name', run_name]
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}',
-           '-m', 'jojo_nb.train', *argv]
+    if command == 'train' and '--run-name' not in argv: argv += ['--run-name', run_name]
+    entry = ['-m', 'jojo_nb.train'] if command == 'train' else ['-m', 'jojo_nb.cli', command]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', *entry, *argv]
     proc = subprocess.Popen(cmd, start_new_session=True, env={**os.environ, 'JOJO_LAUNCHED': '1'})
     def forward(signum, frame):
         for pid in child_pids(proc.pid) or [proc.pid]:
@@ -352,3 +354,5 @@ def main(argv:list[str]|None=None) -> int:
         if debug: traceback.print_exc()
         print(f"jojo: error: {os_error_line(e)}", file=sys.stderr)
         return 2
+
+if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())

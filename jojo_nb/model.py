@@ -127,15 +127,15 @@ class KVCache:
 
 # %% ../nbs/20_model.ipynb #a3d09bf5
 class ChunkedLinearCrossEntropy(torch.autograd.Function):
-    "Mean cross-entropy of `h @ weight.T + bias` against `targets`, and its hits, a chunk of rows at a time."
+    "Mean cross-entropy of `h @ weight.T + bias` against `targets`, its hits, and the row-weighted loss sum, in chunks."
     @staticmethod
-    def forward(ctx, h, weight, bias, targets, chunk:int, softcap:float, training:bool):
+    def forward(ctx, h, weight, bias, targets, chunk:int, softcap:float, training:bool, row_weights=None):
         valid, ctx.weight_dtype = targets != IGNORE_INDEX, weight.dtype
         count = valid.sum().float()
         scale = 1.0 / count.clamp(min=1)
         ctx.grad_h = torch.empty_like(h) if training else None
         ctx.grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if training else None
-        loss_sum, hits = torch.zeros((), device=h.device), torch.zeros((), device=h.device)
+        loss_sum, hits, weighted = (torch.zeros((), device=h.device) for _ in range(3))
         for s in range(0, h.shape[0], chunk):
             hc, tc, vc = h[s:s + chunk], targets[s:s + chunk].clamp(min=0)[:, None], valid[s:s + chunk]
             if softcap:
@@ -147,29 +147,36 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
             hits += ((target_z >= top) & vc).sum()
             e = z.sub_(top[:, None]).exp_()  # in place: one chunk of logits is the only big buffer
             total = e.sum(-1)
-            loss_sum += ((top + total.log() - target_z) * vc).sum()
+            row_loss = (top + total.log() - target_z) * vc
+            loss_sum += row_loss.sum()
+            if row_weights is not None: weighted += (row_loss * row_weights[s:s + chunk]).sum()
             if not training: continue
             g = e.div_(total[:, None]).scatter_add_(-1, tc, torch.full_like(target_z[:, None], -1.0))
             g.mul_((vc * scale)[:, None])  # d(mean loss)/dz: softmax minus one-hot, on the counted rows
             if softcap: g.mul_(squash.mul_(squash).neg_().add_(1))
             ctx.grad_h[s:s + chunk] = g.to(weight.dtype) @ weight
             ctx.grad_w += g.t().to(hc.dtype) @ hc
-        ctx.mark_non_differentiable(hits, count)
-        return loss_sum * scale, hits, count
+        ctx.mark_non_differentiable(hits, count, weighted)
+        return loss_sum * scale, hits, count, weighted
 
     @staticmethod
-    def backward(ctx, grad_loss, grad_hits, grad_count):
+    def backward(ctx, grad_loss, grad_hits, grad_count, grad_weighted):
         grad_h, grad_w, ctx.grad_h, ctx.grad_w = ctx.grad_h, ctx.grad_w, None, None  # used once, scaled in place
-        return grad_h.mul_(grad_loss), grad_w.mul_(grad_loss).to(ctx.weight_dtype), None, None, None, None, None
+        return grad_h.mul_(grad_loss), grad_w.mul_(grad_loss).to(ctx.weight_dtype), None, None, None, None, None, None
 
 @torch.compiler.disable  # a compiled model runs this part eagerly: its loop over chunks stays a loop
-def chunked_cross_entropy(h, weight, bias, targets, softcap:float=0.0, chunk_elements:int|None=None):
+def chunked_cross_entropy(h, weight, bias, targets, softcap:float=0.0, chunk_elements:int|None=None,
+                          target_weights=None):
     """`(loss, hits, counted)` of head `weight` on hidden states `h` (..., C), in chunks of about `chunk_elements`
-    logits (default: 4M on a CPU, 64M on a GPU); the gradient is worked out only where autograd will want it."""
+    logits (default: 4M on a CPU, 64M on a GPU); the gradient is worked out only where autograd will want it.
+    With `target_weights` (one per target), a fourth value: the sum of each target's loss times its weight."""
     chunk_elements = chunk_elements or (1 << 22 if h.device.type == 'cpu' else 1 << 26)
     rows = max(1, chunk_elements // weight.shape[0])
     training = torch.is_grad_enabled() and (h.requires_grad or weight.requires_grad)
-    return ChunkedLinearCrossEntropy.apply(h.flatten(0, -2), weight, bias, targets.reshape(-1), rows, softcap, training)
+    row_weights = None if target_weights is None else target_weights.reshape(-1).float()
+    loss, hits, counted, weighted = ChunkedLinearCrossEntropy.apply(
+        h.flatten(0, -2), weight, bias, targets.reshape(-1), rows, softcap, training, row_weights)
+    return (loss, hits, counted) if target_weights is None else (loss, hits, counted, weighted)
 
 # %% ../nbs/20_model.ipynb #b29d473d
 class GPT(nn.Module):
@@ -198,10 +205,13 @@ class GPT(nn.Module):
         self.register_buffer('logit_pad', pad if self.padded_vocab > self.vocab_size else None, persistent=False)
         self.init_weights()
 
-    def forward(self, idx, targets=None, cache:KVCache|None=None, valid=None, chunked_loss:bool=False):
+    def forward(self, idx, targets=None, cache:KVCache|None=None, valid=None, chunked_loss:bool=False,
+                target_weights=None, positions=None):
         """Logits `(B, T, padded_vocab)` and the loss (None without `targets`); with `cache`, only the new positions.
         With `targets` and `chunked_loss`: `(hits, loss)`, hits being `[right predictions, counted targets]`, from
-        `chunked_cross_entropy` (the whole logits never exist)."""
+        `chunked_cross_entropy` (the whole logits never exist); with `target_weights` too, hits gains a third value:
+        the weighted sum of the targets' losses. With `positions` (a boolean `(B, T)` mask), only the logits there,
+        as `(N, padded_vocab)` rows in order (how evaluation scores answers without the logits of whole prompts)."""
         T = idx.shape[1]
         if cache is None:
             if T > self.cfg.block_size:
@@ -215,10 +225,11 @@ class GPT(nn.Module):
         for i, block in enumerate(self.transformer.h): x = block(x, rotary, cache, i, mask)
         x = self.transformer.ln_f(x)
         if cache is not None: cache.length += T
+        if positions is not None: x = x[positions]
         if targets is not None and chunked_loss:
-            loss, hits, counted = chunked_cross_entropy(x, self.lm_head.weight, self.logit_pad, targets,
-                                                        self.cfg.logit_softcap)
-            return torch.stack([hits, counted]), loss
+            loss, hits, counted, *weighted = chunked_cross_entropy(x, self.lm_head.weight, self.logit_pad, targets,
+                                                                   self.cfg.logit_softcap, target_weights=target_weights)
+            return torch.stack([hits, counted, *weighted]), loss
         if self.cfg.logit_softcap:
             c = self.cfg.logit_softcap
             logits = c * torch.tanh(F.linear(x, self.lm_head.weight) / c)
@@ -255,24 +266,36 @@ def measure_loss(model:nn.Module,  # a `GPT`, or a wrapper of one (DDP, FSDP, to
                  batches,  # `(x, y)` pairs of token tensors; targets equal to `IGNORE_INDEX` are not counted
                  device=None,  # where to move each batch first (None: they are where the model is)
                  forward_ctx=contextlib.nullcontext,  # called for the context of each forward pass (autocast, FP8)
-                 reduce=None,  # called on the sums (loss, hits, count) before dividing, e.g. `dist.all_reduce`
-                ) -> dict:  # `loss` (mean per counted target), `ppl`, `accuracy`, `tokens` (targets counted)
-    "Mean loss, perplexity and next-token accuracy of `model` over `batches`, measured in eval mode."
+                 reduce=None,  # called on the sums (loss, hits, count, ...) before dividing, e.g. `dist.all_reduce`
+                 token_bytes=None,  # bytes of text per token id (0 for special tokens): adds `bpb`
+                ) -> dict:  # `loss` (mean per counted target), `ppl`, `accuracy`, `tokens` (targets counted), `bpb`
+    """Mean loss, perplexity and next-token accuracy of `model` over `batches`, measured in eval mode; with
+    `token_bytes`, bits per byte too: the loss of the targets that are text, over the bytes of that text."""
     dev = torch.device(device) if device is not None else next(model.parameters()).device
-    sums = torch.zeros(3, dtype=torch.float32 if dev.type == 'mps' else torch.float64, device=dev)  # MPS: no fp64
+    sums = torch.zeros(5, dtype=torch.float32 if dev.type == 'mps' else torch.float64, device=dev)  # MPS: no fp64
+    nbytes = None if token_bytes is None else token_bytes.to(dev)
     was_training = model.training
     model.eval()
     try:
         for x, y in batches:
             if device is not None: x, y = x.to(device), y.to(device)
-            with forward_ctx(): (hits, counted), loss = model(x, y, chunked_loss=True)
+            if nbytes is None:
+                with forward_ctx(): (hits, counted), loss = model(x, y, chunked_loss=True)
+                text_loss = text_bytes = torch.zeros((), device=dev)
+            else:
+                y_bytes = torch.where(y >= 0, nbytes[y.clamp(min=0)], 0)
+                with forward_ctx():
+                    (hits, counted, text_loss), loss = model(x, y, chunked_loss=True, target_weights=y_bytes > 0)
+                text_bytes = y_bytes.sum()
             loss_sum = torch.where(counted > 0, loss.float() * counted, 0.0)  # no target counted: the loss is NaN
-            sums += torch.stack([loss_sum, hits, counted])
+            sums += torch.stack([loss_sum, hits, counted, text_loss.float(), text_bytes.float()])
     finally: model.train(was_training)
     if reduce is not None: reduce(sums)
-    loss_sum, hits, count = sums.tolist()
+    loss_sum, hits, count, text_loss, text_bytes = sums.tolist()
     loss = loss_sum / count if count else float('nan')
-    return dict(loss=loss, ppl=math.exp(min(loss, 50)), accuracy=hits / max(count, 1), tokens=int(count))
+    out = dict(loss=loss, ppl=math.exp(min(loss, 50)), accuracy=hits / max(count, 1), tokens=int(count))
+    if nbytes is not None: out['bpb'] = text_loss / math.log(2) / text_bytes if text_bytes else float('nan')
+    return out
 
 # %% ../nbs/20_model.ipynb #d013391b
 @patch

@@ -61,10 +61,14 @@ class Trainer:
         self._wrap_model()
         self.ckpts = None  # made in `fit`, once this process holds the run's lock
         self._stop_requested, self._signals, self.stop_signal, self.logger = False, 0, None, None
-        self.hellaswag_items = None
+        self.hellaswag_items, self.core_bundle, self.core_items = None, None, None
         if cfg.eval.hellaswag and cfg.eval.interval:
             from jojo_nb.evaluate import hellaswag_items, hellaswag_file
             self.hellaswag_items = hellaswag_items(hellaswag_file(), cfg.eval.hellaswag_limit or None)
+        if cfg.eval.core and cfg.eval.interval:  # read and checked once, before the first step
+            from jojo_nb.core_score import core_bundle, load_bundle, task_items
+            self.core_bundle = load_bundle(core_bundle(cfg.eval.core_bundle or None))
+            self.core_items = {t.label: task_items(t, cfg.eval.core_max_per_task or None) for t in self.core_bundle.tasks}
 
 # %% ../nbs/50_trainer.ipynb #51d1805b
 @patch
@@ -357,13 +361,14 @@ def train_step(self:Trainer) -> dict:
 # %% ../nbs/50_trainer.ipynb #b957f768
 @patch
 def evaluate(self:Trainer) -> dict:
-    "Validation loss, perplexity and accuracy over `eval.iters` fixed batches, averaged over ranks."
+    "Validation loss, perplexity, accuracy and bits per byte over `eval.iters` fixed batches, averaged over ranks."
+    from jojo_nb.evaluate import token_bytes
     self.val_loader.reset()
     iters = min(self.cfg.eval.iters, self.val_loader.batches_per_epoch)
     batches = (self.val_loader.next_batch() for _ in range(iters))
     r = measure_loss(self.forward_model, batches, self.device, self.forward_context,
-                     reduce=dist.all_reduce if self.distributed else None)
-    return dict(val_loss=r['loss'], val_ppl=r['ppl'], accuracy=r['accuracy'])
+                     reduce=dist.all_reduce if self.distributed else None, token_bytes=token_bytes(self.tokenizer))
+    return dict(val_loss=r['loss'], val_ppl=r['ppl'], val_bpb=r['bpb'], accuracy=r['accuracy'])
 
 @patch
 def samples(self:Trainer) -> list[tuple[str, str]]:
@@ -491,16 +496,23 @@ def _maybe_evaluate(self:Trainer, done:bool, bar) -> dict:
     if self.hellaswag_items:
         from jojo_nb.evaluate import hellaswag
         val['hellaswag'] = hellaswag(unwrap(self.model), self.tokenizer, self.hellaswag_items, self.device,
-                                     self.rank, self.world)['acc_norm']
+                                     self.rank, self.world, forward_ctx=self.forward_context)['acc_norm']
+    if self.core_bundle is not None:  # a small model's answers may not fit its context: scored on what fits
+        from jojo_nb.core_score import core_score
+        r = core_score(unwrap(self.model), self.tokenizer, self.core_bundle, device=self.device,
+                       forward_ctx=self.forward_context, rank=self.rank, world=self.world, cut_answers=True,
+                       items=self.core_items)
+        val['core'], val['core_tasks'] = r['score'], {k: v['centered'] for k, v in r['tasks'].items()}
     self._track('val_loss', val['val_loss'])
     if not self.master: return val
     self.logger.log(dict(step=self.step, tokens=self.tokens, **val))
     for prompt, text in (self.samples() if e.sample_prompts and not self.fsdp else []):
         self.logger.sample(self.step, prompt, text)
     if not self.quiet:
-        bar.write(f"step {self.step}: val loss {val['val_loss']:.4f} | ppl {val['val_ppl']:.2f} | accuracy "
-                  f"{val['accuracy']:.3f}" + (f" | hellaswag {val['hellaswag']:.4f}" if 'hellaswag' in val else ''),
-                  file=sys.stderr)
+        bar.write(f"step {self.step}: val loss {val['val_loss']:.4f} | bpb {val['val_bpb']:.4f} | ppl "
+                  f"{val['val_ppl']:.2f} | accuracy {val['accuracy']:.3f}"
+                  + (f" | hellaswag {val['hellaswag']:.4f}" if 'hellaswag' in val else '')
+                  + (f" | core {val['core']:.4f}" if 'core' in val else ''), file=sys.stderr)
     return val
 
 @patch

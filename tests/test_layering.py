@@ -19,6 +19,9 @@ ALLOWED = {
     'evaluate': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf'},
     'monitor': {'core', 'config', 'runs', 'metrics'},
     'compare': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf'},
+    'core_score': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf', 'evaluate'},
+    'lm_eval_adapter': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf',
+                        'evaluate'},
 }
 NEVER = {  # the rules in words, checked on top of the lists above
     'config': 'imports nothing of ours but core', 'model': 'imports only config',
