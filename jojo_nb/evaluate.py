@@ -9,7 +9,7 @@ __all__ = ['HELLASWAG_URL', 'score_continuations', 'token_bytes', 'hellaswag_fil
            'hellaswag', 'val_loss', 'checkpoint_sha256', 'evals_dir', 'eval_file', 'saved_evals', 'save_eval',
            'reusable', 'cmd_eval']
 
-# %% ../nbs/75_evaluate.ipynb #6180bc33
+# %% ../nbs/75_evaluate.ipynb #4fab7ec9
 import contextlib, hashlib, json, math, sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +23,7 @@ from .device import dist_env, pick_device, start_process_group
 from .checkpoint import checkpoint_spec, read_sidecar
 from .hf import load_for_inference
 
-# %% ../nbs/75_evaluate.ipynb #cd62c747
+# %% ../nbs/75_evaluate.ipynb #6cf6f1a4
 def _batches(order:list[int], lengths:list[int], batch_size:int, max_tokens:int):
     "Runs of `order` (longest first) of at most `batch_size` rows and about `max_tokens` padded tokens."
     batch = []
@@ -77,7 +77,7 @@ def score_continuations(model, # a `GPT` (or a wrapper of one)
     finally: model.train(was_training)
     return out
 
-# %% ../nbs/75_evaluate.ipynb #3d6337b6
+# %% ../nbs/75_evaluate.ipynb #26355ba0
 _TOKEN_BYTES = {}
 
 def token_bytes(tok:Tokenizer) -> torch.Tensor:
@@ -95,7 +95,7 @@ def token_bytes(tok:Tokenizer) -> torch.Tensor:
         _TOKEN_BYTES[key] = torch.tensor(sizes, dtype=torch.long)
     return _TOKEN_BYTES[key]
 
-# %% ../nbs/75_evaluate.ipynb #f1aceacb
+# %% ../nbs/75_evaluate.ipynb #1bf5e041
 HELLASWAG_URL = 'https://raw.githubusercontent.com/rowanz/hellaswag/master/data/hellaswag_val.jsonl'
 
 def hellaswag_file(path:str|None=None) -> Path:
@@ -109,7 +109,7 @@ def hellaswag_file(path:str|None=None) -> Path:
     return download(HELLASWAG_URL, data_dir()/'hellaswag'/'hellaswag_val.jsonl', what='HellaSwag',
                     hint='(or give --hellaswag FILE)')
 
-# %% ../nbs/75_evaluate.ipynb #5954a22d
+# %% ../nbs/75_evaluate.ipynb #cb72a3c9
 def _hellaswag_item(line:str, where:str) -> dict:
     "The item `{ctx, endings, label}` on one line of a HellaSwag JSONL file, or a `JojoError` naming `where`."
     try: d = json.loads(line)
@@ -142,7 +142,7 @@ def hellaswag_items(path, limit:int|None=None) -> list[dict]:
     if not items: raise JojoError(f"{path} holds no HellaSwag items; give the HellaSwag JSONL file")
     return items
 
-# %% ../nbs/75_evaluate.ipynb #20e8e554
+# %% ../nbs/75_evaluate.ipynb #15351f51
 def hellaswag_requests(tok:Tokenizer, items:list[dict]) -> list[tuple[list[int], list[int]]]:
     "The engine's requests for `items`: each context with each of its four endings (after a space)."
     return [(tok.encode(it['ctx']), tok.encode(' ' + e)) for it in items for e in it['endings']]
@@ -165,7 +165,7 @@ def hellaswag(model, tok:Tokenizer, items:list[dict], device=None, rank:int=0, w
     n = max(counts[2].item(), 1)
     return dict(acc=counts[0].item() / n, acc_norm=counts[1].item() / n, n=int(counts[2].item()))
 
-# %% ../nbs/75_evaluate.ipynb #6c4ea782
+# %% ../nbs/75_evaluate.ipynb #280a040f
 def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|None=None, device='cpu',
              forward_ctx=contextlib.nullcontext) -> dict:
     "Mean validation loss, perplexity, accuracy and bits per byte of `model` on a prepared dataset's `val` split."
@@ -175,7 +175,7 @@ def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|
     r = measure_loss(model, (loader.next_batch() for _ in range(n)), device, forward_ctx, token_bytes=token_bytes(tok))
     return dict(val_loss=r['loss'], val_ppl=r['ppl'], val_bpb=r['bpb'], accuracy=r['accuracy'], batches=n)
 
-# %% ../nbs/75_evaluate.ipynb #a8f89ae5
+# %% ../nbs/75_evaluate.ipynb #4052d9f0
 def checkpoint_sha256(path) -> str:
     "The sha256 a checkpoint's sidecar records, else computed from its file (or the files of its folder)."
     path = Path(path)
@@ -199,7 +199,7 @@ def eval_file(checkpoint, suite:str) -> Path:
     "The JSON file of `suite`'s results for `checkpoint`."
     return evals_dir(checkpoint)/f"{Path(checkpoint).stem}.{suite}.json"
 
-# %% ../nbs/75_evaluate.ipynb #044ed444
+# %% ../nbs/75_evaluate.ipynb #86308f09
 def saved_evals(checkpoint) -> dict:
     "Saved results of `checkpoint` that still match its file: `{suite: result}`."
     out, digest = {}, None
@@ -229,7 +229,7 @@ def reusable(checkpoint, suite:str, settings:dict) -> dict|None:
     r = saved_evals(checkpoint).get(suite)
     return r if r is not None and r.get('settings') == settings else None
 
-# %% ../nbs/75_evaluate.ipynb #d17baca4
+# %% ../nbs/75_evaluate.ipynb #85b25618
 def _launch_eval(args) -> int:
     "Run this `jojo eval` command again under torchrun with `args.nproc` processes."
     from jojo_nb.cli import launch_torchrun
@@ -273,7 +273,9 @@ def cmd_eval(args, extra=()) -> int:
         p = Path(args.data)
         if not (p/'metadata.json').exists():
             from jojo_nb.data import prepare
-            p = prepare([args.data], tokenizer=tok.name, format='chat' if tok.chat else 'text', progress=False)
+            same = loaded.config.data if loaded.config is not None else None  # split and format as in training
+            p = prepare([args.data], data=same, tokenizer=tok.name, format='chat' if tok.chat else 'text',
+                        progress=False)
         out.update(val_loss(model, p, tok, max_batches=args.limit, device=device, forward_ctx=loaded.autocast))
     if items is not None:
         hs = _scored('hellaswag', loaded.path, {'file': Path(hellaswag_file(args.hellaswag or None)).name,
