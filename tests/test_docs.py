@@ -1,5 +1,5 @@
 "The docs site without Quarto: `.ci/render_docs` renders every notebook to HTML, then headless Chromium reads the pages."
-import json, shutil, subprocess
+import base64, json, re, shutil, subprocess
 from pathlib import Path
 import pytest
 from conftest import ROOT
@@ -32,6 +32,24 @@ def test_render_docs_writes_every_page(site):
     assert '<h1' in model and 'The GPT model' in model
     assert 'https://jojo-nb.github.io/jojo_nb/model.html' not in model  # doc links made relative
     assert '#| ' not in model and '---\ndescription' not in model  # cell options and front matter not shown
+    # nor on any other page, `#| slow` after a `%%bash` included (nbdev writes options after the cell magic)
+    assert not [p for p in pages if '#| ' in (site/p).read_text()], 'a page shows a cell option'
+
+def test_readme_shows_the_example():
+    "README.md (nbconvert's markdown of the home page) opens with the example's code and output, and its figure shows on GitHub."
+    readme = (ROOT/'README.md').read_text()
+    example = readme[:readme.index('## Two ways in')]
+    assert 'trainer.fit()' in example and 'finished at step' in example and '\n    ROMEO:' in example, example
+    # nbconvert refers to an output's image by file (index_files/index_N_M.png); GitHub drops data: URIs,
+    # so the file is committed next to README.md, as nbdev-readme does.
+    images = re.findall(r'!\[[^\]]*\]\(([^)\s]+)\)', example)
+    cells = json.loads((ROOT/'nbs'/'index.ipynb').read_text())['cells']
+    pngs = [base64.b64decode(o['data']['image/png']) for c in cells for o in c.get('outputs', [])
+            if 'image/png' in o.get('data', {})]
+    assert len(images) == len(pngs) == 1, images
+    for image, png in zip(images, pngs):
+        assert (ROOT/image).is_file(), f'{image} is missing: regenerate it (see "Contributing" in nbs/index.ipynb)'
+        assert (ROOT/image).read_bytes() == png, f'{image} is not the figure of nbs/index.ipynb: regenerate it'
 
 def tiny_docs(root):
     "A copy of the docs inputs with the home page only, where `.ci/render_docs` runs in seconds."
@@ -82,12 +100,14 @@ def test_render_docs_tiny_site(tmp_path):
         {'cell_type': 'markdown', 'source': '# OK\n> It works.'},
         {'cell_type': 'markdown', 'source': 'Back [home](index.ipynb#set-up).'},
         {'source': '#| hide\nsecret = 1'}, {'source': '#| echo: false\nprint("shown")',
-         'outputs': [{'output_type': 'stream', 'name': 'stdout', 'text': 'shown\n'}]}))
+         'outputs': [{'output_type': 'stream', 'name': 'stdout', 'text': 'shown\n'}]},
+        {'source': '%%bash\n#| slow\necho in-bash'}))
     res = render()
     assert res.returncode == 0, res.stderr
     page = (tmp_path/'out'/'ok.html').read_text()
     assert 'href="index.html#set-up"' in page and '<h1' in page and 'It works.' in page
     assert 'shown' in page and 'print(' not in page and 'secret' not in page
+    assert 'in-bash' in page and '%%bash' in page and '#|' not in page  # the magic stays, the option goes
     assert not list(tmp_path.glob('_proc'))
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason='Debian chromium is not installed (.ci/run installs it)')
@@ -124,6 +144,9 @@ def test_pages_in_chromium(site):
             index = visit('index.html', 'index.ipynb', 'docs_index.png')
             assert index['h1'] == 'jojo_nb', index['h1']
             assert any('ok' in o.lower() or 'valid' in o.lower() for o in index['outputs']), index['outputs']
+            # The page opens with the example: a run's summary, then a sample, then its loss curve.
+            assert 'finished at step' in index['outputs'][0] and index['outputs'][1].startswith('ROMEO:'), index['outputs']
+            assert any(w > 200 and h > 100 and rw > 200 for w, h, rw, _ in index['images']), index['images']
 
             # From the home page to a chapter, by the sidebar as a reader would.
             page.click('.site-sidebar a:text-is("The GPT model")')
