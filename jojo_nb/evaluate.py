@@ -7,9 +7,9 @@ Docs: https://jojo-nb.github.io/jojo_nb/evaluate.html.md"""
 # %% auto #0
 __all__ = ['HELLASWAG_URL', 'score_continuations', 'token_bytes', 'hellaswag_file', 'hellaswag_items', 'hellaswag_requests',
            'hellaswag', 'val_loss', 'checkpoint_sha256', 'evals_dir', 'eval_file', 'saved_evals', 'save_eval',
-           'reusable', 'cmd_eval']
+           'reusable', 'evaluate_checkpoint', 'cmd_eval']
 
-# %% ../nbs/75_evaluate.ipynb #4fab7ec9
+# %% ../nbs/75_evaluate.ipynb #6743b07b
 import contextlib, hashlib, json, math, sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +23,7 @@ from .device import dist_env, pick_device, start_process_group
 from .checkpoint import checkpoint_spec, read_sidecar
 from .hf import load_for_inference
 
-# %% ../nbs/75_evaluate.ipynb #6cf6f1a4
+# %% ../nbs/75_evaluate.ipynb #49362a64
 def _batches(order:list[int], lengths:list[int], batch_size:int, max_tokens:int):
     "Runs of `order` (longest first) of at most `batch_size` rows and about `max_tokens` padded tokens."
     batch = []
@@ -77,7 +77,7 @@ def score_continuations(model, # a `GPT` (or a wrapper of one)
     finally: model.train(was_training)
     return out
 
-# %% ../nbs/75_evaluate.ipynb #26355ba0
+# %% ../nbs/75_evaluate.ipynb #008667a0
 _TOKEN_BYTES = {}
 
 def token_bytes(tok:Tokenizer) -> torch.Tensor:
@@ -95,7 +95,7 @@ def token_bytes(tok:Tokenizer) -> torch.Tensor:
         _TOKEN_BYTES[key] = torch.tensor(sizes, dtype=torch.long)
     return _TOKEN_BYTES[key]
 
-# %% ../nbs/75_evaluate.ipynb #1bf5e041
+# %% ../nbs/75_evaluate.ipynb #e95268c6
 HELLASWAG_URL = 'https://raw.githubusercontent.com/rowanz/hellaswag/master/data/hellaswag_val.jsonl'
 
 def hellaswag_file(path:str|None=None) -> Path:
@@ -109,7 +109,7 @@ def hellaswag_file(path:str|None=None) -> Path:
     return download(HELLASWAG_URL, data_dir()/'hellaswag'/'hellaswag_val.jsonl', what='HellaSwag',
                     hint='(or give --hellaswag FILE)')
 
-# %% ../nbs/75_evaluate.ipynb #cb72a3c9
+# %% ../nbs/75_evaluate.ipynb #8ae610f7
 def _hellaswag_item(line:str, where:str) -> dict:
     "The item `{ctx, endings, label}` on one line of a HellaSwag JSONL file, or a `JojoError` naming `where`."
     try: d = json.loads(line)
@@ -142,7 +142,7 @@ def hellaswag_items(path, limit:int|None=None) -> list[dict]:
     if not items: raise JojoError(f"{path} holds no HellaSwag items; give the HellaSwag JSONL file")
     return items
 
-# %% ../nbs/75_evaluate.ipynb #15351f51
+# %% ../nbs/75_evaluate.ipynb #11336469
 def hellaswag_requests(tok:Tokenizer, items:list[dict]) -> list[tuple[list[int], list[int]]]:
     "The engine's requests for `items`: each context with each of its four endings (after a space)."
     return [(tok.encode(it['ctx']), tok.encode(' ' + e)) for it in items for e in it['endings']]
@@ -165,7 +165,7 @@ def hellaswag(model, tok:Tokenizer, items:list[dict], device=None, rank:int=0, w
     n = max(counts[2].item(), 1)
     return dict(acc=counts[0].item() / n, acc_norm=counts[1].item() / n, n=int(counts[2].item()))
 
-# %% ../nbs/75_evaluate.ipynb #280a040f
+# %% ../nbs/75_evaluate.ipynb #0c2404dc
 def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|None=None, device='cpu',
              forward_ctx=contextlib.nullcontext) -> dict:
     "Mean validation loss, perplexity, accuracy and bits per byte of `model` on a prepared dataset's `val` split."
@@ -175,7 +175,7 @@ def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|
     r = measure_loss(model, (loader.next_batch() for _ in range(n)), device, forward_ctx, token_bytes=token_bytes(tok))
     return dict(val_loss=r['loss'], val_ppl=r['ppl'], val_bpb=r['bpb'], accuracy=r['accuracy'], batches=n)
 
-# %% ../nbs/75_evaluate.ipynb #4052d9f0
+# %% ../nbs/75_evaluate.ipynb #0cc178b0
 def checkpoint_sha256(path) -> str:
     "The sha256 a checkpoint's sidecar records, else computed from its file (or the files of its folder)."
     path = Path(path)
@@ -199,7 +199,7 @@ def eval_file(checkpoint, suite:str) -> Path:
     "The JSON file of `suite`'s results for `checkpoint`."
     return evals_dir(checkpoint)/f"{Path(checkpoint).stem}.{suite}.json"
 
-# %% ../nbs/75_evaluate.ipynb #86308f09
+# %% ../nbs/75_evaluate.ipynb #7b978ae5
 def saved_evals(checkpoint) -> dict:
     "Saved results of `checkpoint` that still match its file: `{suite: result}`."
     out, digest = {}, None
@@ -229,7 +229,45 @@ def reusable(checkpoint, suite:str, settings:dict) -> dict|None:
     r = saved_evals(checkpoint).get(suite)
     return r if r is not None and r.get('settings') == settings else None
 
-# %% ../nbs/75_evaluate.ipynb #85b25618
+# %% ../nbs/75_evaluate.ipynb #4baa8495
+def evaluate_checkpoint(spec:str, # a checkpoint: PATH, RUN or RUN:WHICH
+                        suites=('core',), # 'core' and/or 'hellaswag'
+                        max_per_task:int|None=100, # CORE items per task (a seeded subset); None is all
+                        hellaswag_limit:int|None=None, # the first N HellaSwag items; None is all
+                        device='auto', runs_dir='runs', batch_size:int=32,
+                        cut_answers:bool=True, # score answers longer than the context on the part that fits
+                        loaded=None, # an `InferenceModel` already loaded (else loaded only when something is missing)
+                       ) -> dict: # `{suite: result}`
+    "Results of `suites` for checkpoint `spec`: saved ones reused, missing ones computed and saved."
+    from jojo_nb.checkpoint import resolve_checkpoint
+    path = Path(loaded.path) if loaded is not None else resolve_checkpoint(spec, runs_dir)
+    out, todo = {}, []
+    for suite in suites:
+        if suite not in ('core', 'hellaswag'): raise JojoError(f"unknown evaluation suite {suite!r}; use core or hellaswag")
+        if suite == 'core':
+            from jojo_nb.core_score import core_bundle, load_bundle, core_settings
+            bundle = load_bundle(core_bundle())
+            settings = core_settings(bundle, max_per_task, cut_answers)
+        else:
+            hs = hellaswag_file()
+            settings = {'file': hs.name, 'limit': hellaswag_limit, 'acc_norm': 'chars'}
+        saved = reusable(path, suite, settings)
+        if saved is not None: out[suite] = saved
+        else: todo.append((suite, settings))
+    for suite, settings in todo:
+        loaded = loaded or load_for_inference(str(path), device, runs_dir)
+        if suite == 'core':
+            from jojo_nb.core_score import core_score
+            r = core_score(loaded.model, loaded.tokenizer, bundle, max_per_task, loaded.device, batch_size,
+                           loaded.autocast, cut_answers=cut_answers)
+        else:
+            r = hellaswag(loaded.model, loaded.tokenizer, hellaswag_items(hs, hellaswag_limit), loaded.device,
+                          batch_size=batch_size, forward_ctx=loaded.autocast)
+        save_eval(path, suite, r, settings)
+        out[suite] = reusable(path, suite, settings) or {**r, 'suite': suite, 'settings': settings}
+    return out
+
+# %% ../nbs/75_evaluate.ipynb #65528b54
 def _launch_eval(args) -> int:
     "Run this `jojo eval` command again under torchrun with `args.nproc` processes."
     from jojo_nb.cli import launch_torchrun
