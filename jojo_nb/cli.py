@@ -7,7 +7,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/cli.html.md"""
 # %% auto #0
 __all__ = ['CHECKPOINT_GRAMMAR', 'PREPARE_KEYS', 'COMMANDS', 'CHAPTER_COMMANDS', 'add_config_args', 'config_from_args',
            'nproc_count', 'build_parser', 'cmd_config', 'version_text', 'cmd_prepare', 'resumed_run_name', 'cmd_train',
-           'train_from_cli', 'launch_torchrun', 'child_pids', 'main']
+           'train_from_cli', 'under_torchrun', 'launch_torchrun', 'child_pids', 'main']
 
 # %% ../nbs/90_cli.ipynb #19277b72
 import argparse, json, os, sys, traceback
@@ -76,6 +76,9 @@ def _train_parser(cmd):
     t.add_argument('--runs-dir', metavar='D', default='runs', help='where runs live (default: runs)')
     t.add_argument('--nproc', metavar='N', type=nproc_count,
                    help='launch N processes with torchrun on this machine; auto: one per visible GPU')
+    t.add_argument('--max-restarts', metavar='K', type=int, default=0,
+                   help='when a process dies, torchrun restarts them all up to K times and they resume from the '
+                        'newest verified checkpoint (default: 0)')
     t.add_argument('--dry-run', action='store_true', help='print the forecast of `jojo estimate` and exit')
     t.add_argument('--debug', action='store_true', help='show tracebacks for errors')
     add_config_args(t)
@@ -235,6 +238,9 @@ def cmd_train(args, extra):
     "`jojo train`: resolve the run and the config (a resumed run's own, unless told otherwise), then train."
     from jojo_nb.runs import check_run_name
     if args.run_name is not None: check_run_name(args.run_name)
+    if args.max_restarts < 0: raise JojoError(f"--max-restarts {args.max_restarts}: give 0 or more")
+    if int(os.environ.get('TORCHELASTIC_RESTART_COUNT') or 0) > 0 and not args.resume:
+        args.resume = 'auto'  # torchrun restarted this job after a failure: continue the run, do not refuse it
     args.run_name = resumed_run_name(args)
     run_config = Path(args.runs_dir)/args.run_name/'config.json' if args.run_name else None
     if args.resume and not (args.config or args.preset) and run_config and run_config.exists():
@@ -246,14 +252,17 @@ def cmd_train(args, extra):
 # %% ../nbs/90_cli.ipynb #43a60201
 def train_from_cli(cfg, args) -> int:
     "`jojo train` with a resolved config: pick the run directory, train (or launch torchrun), return the exit code."
-    from jojo_nb.device import dist_env
     from jojo_nb.runs import RunDir, RunLock, new_run_name
     name = args.run_name or new_run_name(cfg.preset)  # `cmd_train` already found the run to resume
-    if args.nproc and args.nproc > 1 and dist_env()[2] == 1:
+    if ((args.nproc or 1) > 1 or args.max_restarts) and not under_torchrun():
         run = RunDir(Path(args.runs_dir)/name)
         if run.path.is_dir(): RunLock(run).check()  # a clear line here rather than a failed worker under torchrun
-        code = launch_torchrun(args.nproc, list(getattr(args, 'argv', [])), name)
+        code = launch_torchrun(args.nproc or 1, list(getattr(args, 'argv', [])), name, max_restarts=args.max_restarts)
         st = run.status()  # the workers say how the run ended; an interrupted run is not a finished one
+        if code not in (0, 130) and args.max_restarts:
+            print(f"jojo: error: the workers failed {args.max_restarts + 1} times, and --max-restarts {args.max_restarts} "
+                  f"allows no more; the run is kept: see {run.path}/run.json, and continue it with "
+                  f"jojo train --run-name {name} --resume auto", file=sys.stderr)
         return st.get('exit_code', code) if code == 0 and st.get('status') == 'interrupted' else code
     return _train_here(cfg, args, _agree(name))
 
@@ -282,14 +291,19 @@ def _agree(name:str) -> str:
     return obj[0]
 
 # %% ../nbs/90_cli.ipynb #852ece73
-def launch_torchrun(nproc:int, argv:list[str], run_name:str|None=None, command:str='train') -> int:
+def under_torchrun() -> bool:
+    "Whether this process is one of torchrun's workers."
+    return 'TORCHELASTIC_RUN_ID' in os.environ or 'LOCAL_RANK' in os.environ
+
+def launch_torchrun(nproc:int, argv:list[str], run_name:str|None=None, command:str='train', max_restarts:int=0) -> int:
     "Run `jojo COMMAND` (train, eval) with `argv` in `nproc` processes under torchrun here; returns its exit code."
     import signal, subprocess
     argv = [a for i, a in enumerate(argv)
             if a != '--nproc' and not a.startswith('--nproc=') and (i == 0 or argv[i - 1] != '--nproc')]
     if command == 'train' and '--run-name' not in argv: argv += ['--run-name', run_name]
     entry = ['-m', 'jojo_nb.train'] if command == 'train' else ['-m', 'jojo_nb.cli', command]
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}', *entry, *argv]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}',
+           f'--max-restarts={max_restarts}', *entry, *argv]
     proc = subprocess.Popen(cmd, start_new_session=True, env={**os.environ, 'JOJO_LAUNCHED': '1'})
     def forward(signum, frame):
         for pid in child_pids(proc.pid) or [proc.pid]:

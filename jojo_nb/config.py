@@ -96,6 +96,10 @@ class TrainConfig:
     strategy: Literal['ddp', 'fsdp'] = 'ddp'  # with several processes: DDP, or FSDP for models that do not fit
     nan_policy: Literal['skip', 'stop'] = 'skip'  # on a NaN/Inf loss: skip the step, or stop the run
     max_bad_steps: int = 10  # this many NaN/Inf steps in a row stop the run
+    collective_timeout: int = 600  # seconds a collective (all-reduce, barrier) waits for the other processes, then fails
+    # with several processes: seconds without a finished step before a process prints where each thread stood and
+    # exits (torchrun can then restart the job); 0 is off
+    watchdog: int = 1800
     log_interval: int = 1  # write a metrics record every this many steps
     # dense bf16 peak TFLOP/s of one device, for MFU on devices missing from the table; 0 looks it up
     peak_tflops: float = 0.0

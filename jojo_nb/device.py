@@ -19,11 +19,31 @@ def dist_env() -> tuple[int, int, int]:
     "`(rank, local_rank, world_size)` from torchrun's environment (`(0, 0, 1)` alone)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
-def start_process_group(device:torch.device|str='cpu') -> bool:
-    "Whether there are several processes under torchrun; if so, join their group (NCCL for a GPU `device`, else gloo)."
+def start_process_group(device:torch.device|str='cpu', timeout_s:float|None=None) -> bool:
+    """Whether there are several processes under torchrun; if so, join their group (NCCL for a GPU `device`, else
+    gloo), whose collectives fail after `timeout_s` seconds of waiting (default: torch's)."""
     if dist_env()[2] == 1: return False
-    if not dist.is_initialized(): dist.init_process_group('nccl' if torch.device(device).type == 'cuda' else 'gloo')
+    if not dist.is_initialized():
+        from datetime import timedelta
+        timeout = timedelta(seconds=timeout_s) if timeout_s else None
+        backend = 'nccl' if torch.device(device).type == 'cuda' else 'gloo'
+        if 'TORCHELASTIC_RUN_ID' in os.environ and 'MASTER_ADDR' in os.environ:
+            rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
+            dist.init_process_group(backend, store=_attempt_store(rank, world, timeout), rank=rank, world_size=world,
+                                    timeout=timeout)
+        else: dist.init_process_group(backend, timeout=timeout)
     return True
+
+def _attempt_store(rank:int, world:int, timeout):
+    """torchrun's store for this attempt, under keys of its own: workers restarted after a failure never read the
+    addresses the last attempt's workers left there."""
+    from datetime import timedelta
+    agent = os.environ.get('TORCHELASTIC_USE_AGENT_STORE') == 'True'  # the agent serves it; else rank 0 does
+    store = dist.TCPStore(os.environ['MASTER_ADDR'], int(os.environ['MASTER_PORT']), world,
+                          is_master=rank == 0 and not agent, timeout=timeout or timedelta(minutes=30),
+                          multi_tenant=not agent)
+    attempt = os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')
+    return dist.PrefixStore(f"jojo/{os.environ['TORCHELASTIC_RUN_ID']}/attempt_{attempt}", store)
 
 def process_group() -> tuple[int, int, object|None]:
     "`(rank, world_size, torch.distributed)` inside a process group, `(0, 1, None)` outside one."

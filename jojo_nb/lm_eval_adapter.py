@@ -7,7 +7,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/lm_eval.html.md"""
 # %% auto #0
 __all__ = ['JojoLM', 'run_lm_eval', 'hellaswag_yaml']
 
-# %% ../nbs/77_lm_eval.ipynb #7b2a19cb
+# %% ../nbs/77_lm_eval.ipynb #94110caf
 import json
 from pathlib import Path
 import torch
@@ -15,7 +15,7 @@ from lm_eval.api.model import LM
 from .core import JojoError
 from .evaluate import score_continuations
 
-# %% ../nbs/77_lm_eval.ipynb #1ba8a790
+# %% ../nbs/77_lm_eval.ipynb #2f03b648
 class JojoLM(LM):
     "A jojo model (an `InferenceModel`) as an lm-evaluation-harness model."
     def __init__(self, loaded, batch_size:int=32):
@@ -67,7 +67,7 @@ class JojoLM(LM):
             out.append(text[:cut])
         return out
 
-# %% ../nbs/77_lm_eval.ipynb #e5f22197
+# %% ../nbs/77_lm_eval.ipynb #156af137
 def run_lm_eval(loaded, tasks:str, include:str|None=None, batch_size:int=32, limit:int|None=None) -> dict:
     "Metrics of lm-evaluation-harness `tasks` (comma-separated) for the model `loaded`."
     import lm_eval
@@ -87,7 +87,7 @@ def run_lm_eval(loaded, tasks:str, include:str|None=None, batch_size:int=32, lim
                      if ',' in k and isinstance(v, (int, float)) and not k.split(',')[0].endswith('_stderr')}
     return out
 
-# %% ../nbs/77_lm_eval.ipynb #cec22423
+# %% ../nbs/77_lm_eval.ipynb #59a4790a
 def hellaswag_yaml(data_file, task:str='hellaswag_local') -> str:
     "An lm-evaluation-harness task YAML for a HellaSwag JSONL file (`ctx`, `endings`, `label`), as jojo scores it."
     return (f"task: {task}\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    validation: {Path(data_file).resolve()}\n"

@@ -1,0 +1,139 @@
+"""Runs that heal themselves: torchrun restarts killed or hung workers and they resume from the newest verified
+checkpoint; a run resumes on another number of processes with the same global batches; two torchrun agents on this
+machine form a two-node job that survives losing one node. Real torchrun processes, gloo on the CPU."""
+import json, os, signal, socket, subprocess, sys, time
+from pathlib import Path
+import pytest
+from conftest import BIN, tiny_args
+from test_train import data  # noqa: F401  (the module-scoped text fixture)
+
+pytestmark = pytest.mark.slow
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
+
+def start(args, cwd, **popen):
+    return subprocess.Popen([str(BIN/'jojo'), *map(str, args)], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, env=ENV, **popen)
+
+def children(pid:int) -> list[int]:
+    out = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try: fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError: continue
+        if int(fields[1]) == pid: out.append(int(stat.parent.name))
+    return out
+
+def workers(launcher:int) -> list[int]:
+    "The training processes under a `jojo train` launcher: its torchrun agent's children."
+    return [w for agent in children(launcher) for w in children(agent)]
+
+def wait_for(cond, timeout=180, what='condition'):
+    t = time.time()
+    while not cond():
+        if time.time() - t > timeout: raise AssertionError(f'timed out waiting for {what}')
+        time.sleep(0.2)
+
+def steps_of(run) -> list[int]:
+    return [r['step'] for r in map(json.loads, (Path(run)/'metrics.jsonl').read_text().splitlines()) if 'loss' in r]
+
+def losses_of(run) -> dict:
+    return {r['step']: r['loss'] for r in map(json.loads, (Path(run)/'metrics.jsonl').read_text().splitlines())
+            if 'loss' in r}
+
+def checkpoint_step(run) -> int:
+    side = Path(run)/'checkpoints'/'latest.json'
+    try: return json.loads(side.read_text()).get('step', 0)
+    except (OSError, ValueError): return 0
+
+def tiny(data, steps, **over):
+    return tiny_args(data, steps=steps, **{'--eval.sample_prompts': '[]', '--checkpoint.interval': 10, **over})
+
+@pytest.mark.parametrize('nproc', [1, 2])
+def test_killed_worker_is_restarted_and_resumes(tmp_path, data, nproc):
+    p = start(['train', *tiny(data, 60, **{'--train.total_batch_size': 256}), '--nproc', nproc, '--max-restarts', 2,
+               '--run-name', 'r'], tmp_path)
+    wait_for(lambda: checkpoint_step(tmp_path/'runs/r') >= 10, what='the first checkpoint')
+    victims = workers(p.pid)
+    assert len(victims) == nproc, victims
+    os.kill(victims[-1], signal.SIGKILL)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err[-3000:]
+    assert 'resumed from' in err and 'finished at step 60/60' in err, err[-3000:]
+    assert steps_of(tmp_path/'runs/r') == list(range(1, 61))  # none repeated, none skipped
+
+def test_restarts_used_up_say_so_in_one_line(tmp_path, data):
+    p = start(['train', *tiny(data, 400), '--max-restarts', 1, '--run-name', 'r'], tmp_path)
+    for killed in range(2):
+        wait_for(lambda: len(workers(p.pid)) == 1 and checkpoint_step(tmp_path/'runs/r') >= 10 * (killed + 1),
+                 what='a worker with a checkpoint')
+        os.kill(workers(p.pid)[0], signal.SIGKILL)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode != 0
+    last = err.strip().splitlines()[-1]
+    assert last.startswith('jojo: error: the workers failed 2 times') and '--resume auto' in last, last
+
+def test_hung_rank_ends_the_job_and_it_restarts(tmp_path, data):
+    "A rank stopped dead (SIGSTOP) hangs its peer in a collective: the collective times out, the watchdog prints "
+    "where each thread stood, torchrun restarts the job and it finishes."
+    over = {'--train.total_batch_size': 256, '--train.collective_timeout': 8, '--train.watchdog': 12}
+    p = start(['train', *tiny(data, 60, **over), '--nproc', 2, '--max-restarts', 1, '--run-name', 'r'], tmp_path)
+    wait_for(lambda: checkpoint_step(tmp_path/'runs/r') >= 10, what='the first checkpoint')
+    stopped = workers(p.pid)[-1]
+    os.kill(stopped, signal.SIGSTOP)
+    try: out, err = p.communicate(timeout=300)
+    finally:
+        try: os.kill(stopped, signal.SIGKILL)
+        except ProcessLookupError: pass
+    assert p.returncode == 0, err[-4000:]
+    assert 'resumed from' in err and 'finished at step 60/60' in err
+    assert ('Timeout (0:00:12)!' in err and 'Thread' in err) or 'timed out' in err.lower() or 'Timed out' in err, err[-4000:]
+    assert steps_of(tmp_path/'runs/r') == list(range(1, 61))
+
+def test_resume_two_processes_on_one_keeps_the_batches(tmp_path, data):
+    over = {'--train.total_batch_size': 256, '--checkpoint.interval': 20}
+    whole = start(['train', *tiny(data, 40, **over), '--nproc', 2, '--run-name', 'whole'], tmp_path)
+    assert whole.wait(timeout=300) == 0, whole.stderr.read()[-2000:]
+    half = start(['train', *tiny(data, 20, **over), '--nproc', 2, '--run-name', 'moved'], tmp_path)
+    assert half.wait(timeout=300) == 0, half.stderr.read()[-2000:]
+    on_one = start(['train', '--run-name', 'moved', '--resume', 'latest', '--train.max_steps', 40], tmp_path)
+    out, err = on_one.communicate(timeout=300)
+    assert on_one.returncode == 0, err[-2000:]
+    assert '1 process(es)' in err and 'accumulation 2' in err and 'resumed from' in err, err[-2000:]
+    a, b = losses_of(tmp_path/'runs/whole'), losses_of(tmp_path/'runs/moved')
+    assert sorted(b) == list(range(1, 41))
+    diffs = [abs(a[s] - b[s]) for s in range(21, 41)]
+    print(f"steps 21-40, 2 processes against 2 then 1: largest loss difference {max(diffs):.2e}")
+    assert max(diffs) < 1e-3, diffs  # the same batches: only the order of float additions differs
+
+def test_resume_on_another_count_needs_a_fixed_batch(tmp_path, data):
+    p = start(['train', *tiny(data, 10), '--nproc', 2, '--run-name', 'r'], tmp_path)
+    assert p.wait(timeout=300) == 0, p.stderr.read()[-2000:]
+    q = start(['train', '--run-name', 'r', '--resume', 'latest', '--train.max_steps', 20], tmp_path)
+    out, err = q.communicate(timeout=300)
+    assert q.returncode == 2 and 'train.total_batch_size is 0' in err and len(err.strip().splitlines()) <= 3, err
+
+def free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def test_two_nodes_survive_losing_one(tmp_path, data):
+    "The README's multi-node recipe, with both nodes on this machine: node 1 is killed mid-run and started again."
+    port = free_port()
+    def node():
+        cmd = [sys.executable, '-m', 'torch.distributed.run', '--nnodes', '2', '--nproc-per-node', '1',
+               '--rdzv-backend', 'c10d', '--rdzv-endpoint', f'127.0.0.1:{port}', '--rdzv-id', 'jojo-two-nodes',
+               '--max-restarts', '3', '-m', 'jojo_nb.train',
+               *tiny(data, 80, **{'--train.total_batch_size': 256, '--train.collective_timeout': 10}),
+               '--run-name', 'r', '--resume', 'auto']
+        return subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, env=ENV)
+    first = node(); time.sleep(3); second = node()  # the first agent hosts the rendezvous store
+    wait_for(lambda: checkpoint_step(tmp_path/'runs/r') >= 20, timeout=300, what='the job to pass step 20')
+    os.killpg(second.pid, signal.SIGKILL)  # the whole node: its agent and its worker
+    second.wait()
+    time.sleep(2)
+    second = node()
+    out1, err1 = first.communicate(timeout=600)
+    out2, err2 = second.communicate(timeout=120)
+    assert first.returncode == 0 and second.returncode == 0, (err1[-3000:], err2[-3000:])
+    steps = steps_of(tmp_path/'runs/r')
+    assert steps == list(range(1, 81)), steps  # the job re-formed, resumed from its last checkpoint, finished
+    assert 'resumed from' in err1 + err2
