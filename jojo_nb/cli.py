@@ -98,7 +98,8 @@ def _prepare_parser(cmd):
                         choices=field_choices(f'data.{key}'), help=f"{f.doc} (default: {f.default})".replace('%', '%%'))
     pr.add_argument('--no-cache', action='store_true', help='prepare again even if the inputs did not change')
     pr.add_argument('--stats', action='store_true', help='print documents, tokens, bytes per token, ...')
-    pr.add_argument('--workers', type=int, help='tokenizer threads (default: one per core)')
+    pr.add_argument('--workers', type=int, help='tokenizer threads, or processes for inputs of 32 MiB and more '
+                    '(default: one per core)')
 
 # %% ../nbs/90_cli.ipynb #c832c6f2
 def _inference_parsers(cmd):
@@ -169,6 +170,9 @@ def _other_parsers(cmd):
                     '(default: 1)')
     es.add_argument('--measure', action='store_true', help='time a few real steps on this machine')
     es.add_argument('--json', action='store_true', help='print the forecast as JSON')
+    es.add_argument('--runs-dir', metavar='D', default='runs', help='where runs live, for the free-space check '
+                    '(default: runs)')
+    es.add_argument('--debug', action='store_true', help='show tracebacks for errors')
     add_config_args(es)
     cf = cmd('config', 'show, save or validate a resolved config')
     cf.add_argument('action', choices=['show', 'save', 'validate'])

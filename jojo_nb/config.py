@@ -50,7 +50,8 @@ class ModelConfig:
 class DataConfig:
     "Where the tokens come from and how they are split."
     dataset: str = 'tinyshakespeare'  # a named dataset, a text/JSONL file or folder, or a folder made by `jojo prepare`
-    tokenizer: str = 'gpt2'  # a tiktoken encoding name (gpt2, cl100k_base, ...) or 'bytes'
+    # a tiktoken encoding name (gpt2, cl100k_base, ...), 'bytes', or a folder made by `jojo tokenizer train`
+    tokenizer: str = 'gpt2'
     format: Literal['text', 'jsonl', 'chat'] = 'text'  # raw sources: text files, a document or a conversation per line
     text_field: str = 'text'  # the field that holds the text in JSONL sources
     val_fraction: float = 0.05  # share of the data held out for validation
@@ -96,7 +97,7 @@ class TrainConfig:
     strategy: Literal['ddp', 'fsdp'] = 'ddp'  # with several processes: DDP, or FSDP for models that do not fit
     nan_policy: Literal['skip', 'stop'] = 'skip'  # on a NaN/Inf loss: skip the step, or stop the run
     max_bad_steps: int = 10  # this many NaN/Inf steps in a row stop the run
-    collective_timeout: int = 600  # seconds a collective (all-reduce, barrier) waits for the other processes, then fails
+    collective_timeout: int = 600  # seconds a collective (all-reduce, barrier) waits for the other processes
     # with several processes: seconds without a finished step before a process prints where each thread stood and
     # exits (torchrun can then restart the job); 0 is off
     watchdog: int = 1800

@@ -14,16 +14,17 @@ import torch
 import torch.distributed as dist
 from fastcore.basics import patch
 from .core import JojoError, version_info, first_line, os_error_line, shown_path
-from .config import RunConfig, to_dict, flatten
+from .config import RunConfig, DataConfig, to_dict, flatten
 from .device import dist_env, start_process_group, pick_device, pick_dtype, autocast, keep_freed_memory
 from .runs import RunDir, RunLock
-from .tokenizer import Tokenizer
+from .tokenizer import Tokenizer, looks_like_folder
 from .data import prepare, TokenLoader
 from .model import build_model, make_optimizer, unwrap, clean_state_dict, mfu, measure_loss
 from .checkpoint import (CheckpointManager, Checkpoints, CheckpointError, load_for_resume, load_checkpoint,
                                 check_compatible, capture_rng, restore_rng, resume_candidates, save_sharded,
-                                load_sharded, resolve_checkpoint)
+                                load_sharded, resolve_checkpoint, is_hf_folder)
 from .metrics import MetricsLogger
+from .hf import load_hf, folder_tokenizer
 
 # %% ../nbs/50_trainer.ipynb #176940f4
 def lr_factor(step:int, max_steps:int, warmup:int, schedule:str='cosine', min_ratio:float=0.1,
@@ -52,6 +53,7 @@ class Trainer:
                             f"or give another --run-name")
         self.quiet = quiet
         self._setup_processes()
+        if init_from: self._take_tokenizer(init_from)
         self._setup_data()
         self._setup_model(init_from, init_partial)
         self.step, self.tokens, self.bad_steps, self.nan_count = 0, 0, 0, 0
@@ -89,6 +91,8 @@ def _setup_processes(self:Trainer):
 def _setup_data(self:Trainer):
     "The tokenizer, the prepared data, the loaders, and from them the batch arithmetic and the run's length."
     cfg, t = self.cfg, self.cfg.train
+    if looks_like_folder(cfg.data.tokenizer):  # a trained tokenizer's folder, found again from any directory
+        cfg.data.tokenizer = str(Path(cfg.data.tokenizer).expanduser().resolve())
     self.tokenizer = Tokenizer(cfg.data.tokenizer, chat=cfg.data.format == 'chat')
     self.data_path = self._prepare_data()
     if not cfg.model.vocab_size: cfg.model.vocab_size = self.tokenizer.n_vocab
@@ -291,10 +295,22 @@ def _restore_fp8(self:Trainer, saved:dict):
 
 # %% ../nbs/50_trainer.ipynb #67939a4a
 @patch
+def _take_tokenizer(self:Trainer, init_from:str):
+    "A Hugging Face folder brings its tokenizer: `data.tokenizer` becomes it when left at its default, else must match it."
+    path = resolve_checkpoint(init_from, self.run.path.parent)
+    if not is_hf_folder(path): return
+    theirs, d = folder_tokenizer(path), self.cfg.data
+    if d.tokenizer == DataConfig.tokenizer: d.tokenizer = theirs.name
+    ours, want = Tokenizer(d.tokenizer).identity(), theirs.identity()
+    if (ours['name'], ours['ranks_sha256']) != (want['name'], want['ranks_sha256']):
+        raise JojoError(f"{path} was trained with tokenizer {want['name']!r}, but data.tokenizer is {d.tokenizer!r}; "
+                        f"use --data.tokenizer {theirs.name} (or leave it unset with a preset that does)")
+
+@patch
 def _init_from(self:Trainer, ckpt:str, partial:bool=False):
     ckpt = resolve_checkpoint(ckpt, self.run.path.parent)  # the one grammar: PATH, RUN or RUN:WHICH
-    st = load_checkpoint(ckpt, verify=self.cfg.checkpoint.verify)
-    sd = clean_state_dict(st['model'])
+    if is_hf_folder(ckpt): sd = clean_state_dict(load_hf(ckpt, self.cfg.model.vocab_multiple).state_dict())
+    else: sd = clean_state_dict(load_checkpoint(ckpt, verify=self.cfg.checkpoint.verify)['model'])
     mine = unwrap(self.model).state_dict()
     lacking = [k for k in mine if k not in sd and not k.endswith('_extra_state')]
     some = lambda keys, n: ', '.join(keys[:n]) + (', ...' if len(keys) > n else '')

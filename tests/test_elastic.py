@@ -15,11 +15,12 @@ def start(args, cwd, **popen):
                             text=True, start_new_session=True, env=ENV, **popen)
 
 def children(pid:int) -> list[int]:
+    "Live child processes of `pid` (a killed one that is not reaped yet is left out)."
     out = []
     for stat in Path('/proc').glob('[0-9]*/stat'):
         try: fields = stat.read_text().rsplit(')', 1)[1].split()
         except OSError: continue
-        if int(fields[1]) == pid: out.append(int(stat.parent.name))
+        if int(fields[1]) == pid and fields[0] != 'Z': out.append(int(stat.parent.name))
     return out
 
 def workers(launcher:int) -> list[int]:
@@ -62,10 +63,12 @@ def test_killed_worker_is_restarted_and_resumes(tmp_path, data, nproc):
 
 def test_restarts_used_up_say_so_in_one_line(tmp_path, data):
     p = start(['train', *tiny(data, 400), '--max-restarts', 1, '--run-name', 'r'], tmp_path)
-    for killed in range(2):
-        wait_for(lambda: len(workers(p.pid)) == 1 and checkpoint_step(tmp_path/'runs/r') >= 10 * (killed + 1),
-                 what='a worker with a checkpoint')
-        os.kill(workers(p.pid)[0], signal.SIGKILL)
+    killed = set()
+    for n in range(2):
+        wait_for(lambda: len(set(workers(p.pid)) - killed) == 1 and checkpoint_step(tmp_path/'runs/r') >= 10 * (n + 1),
+                 what='a new worker with a checkpoint')
+        victim, = set(workers(p.pid)) - killed
+        os.kill(victim, signal.SIGKILL); killed.add(victim)
     out, err = p.communicate(timeout=300)
     assert p.returncode != 0
     last = err.strip().splitlines()[-1]
@@ -89,7 +92,7 @@ def test_hung_rank_ends_the_job_and_it_restarts(tmp_path, data):
     assert steps_of(tmp_path/'runs/r') == list(range(1, 61))
 
 def test_resume_two_processes_on_one_keeps_the_batches(tmp_path, data):
-    over = {'--train.total_batch_size': 256, '--checkpoint.interval': 20}
+    over = {'--train.total_batch_size': 256, '--checkpoint.interval': 20, '--optim.schedule': 'constant'}  # same LR
     whole = start(['train', *tiny(data, 40, **over), '--nproc', 2, '--run-name', 'whole'], tmp_path)
     assert whole.wait(timeout=300) == 0, whole.stderr.read()[-2000:]
     half = start(['train', *tiny(data, 20, **over), '--nproc', 2, '--run-name', 'moved'], tmp_path)
@@ -133,7 +136,11 @@ def test_two_nodes_survive_losing_one(tmp_path, data):
     second = node()
     out1, err1 = first.communicate(timeout=600)
     out2, err2 = second.communicate(timeout=120)
-    assert first.returncode == 0 and second.returncode == 0, (err1[-3000:], err2[-3000:])
+    # the node that hosts the rendezvous store may close it while the other agent is still saying goodbye: that
+    # agent then exits 1 after the job has finished, which is torchrun's shutdown, not the job's failure
+    shutdown_race = 'The connection to the C10d store has failed' in err2
+    assert first.returncode == 0 and (second.returncode == 0 or shutdown_race), (err1[-3000:], err2[-3000:])
+    assert json.loads((tmp_path/'runs/r/run.json').read_text())['status'] == 'finished'
     steps = steps_of(tmp_path/'runs/r')
     assert steps == list(range(1, 81)), steps  # the job re-formed, resumed from its last checkpoint, finished
     assert 'resumed from' in err1 + err2

@@ -19,6 +19,8 @@ ALLOWED = {
     'evaluate': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf'},
     'monitor': {'core', 'config', 'runs', 'metrics'},
     'compare': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf'},
+    'bpe': {'core', 'config', 'tokenizer', 'data'},
+    'estimate': {'core', 'config', 'device', 'tokenizer', 'data', 'model'},
     'core_score': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf', 'evaluate'},
     'lm_eval_adapter': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf',
                         'evaluate'},

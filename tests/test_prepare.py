@@ -109,3 +109,30 @@ def test_interrupted_prepare_leaves_nothing(tmp_path):
     p = run_jojo('prepare', SHARED/'gutenberg', '--out', out)  # a later prepare starts over cleanly
     assert p.returncode == 0 and (out/'metadata.json').exists(), p.stderr
     assert not list(tmp_path.glob('.out.tmp-*'))  # and removes what the killed one left
+
+def test_prepare_imports_only_what_it_uses(tmp_path):
+    "Start-up is part of `jojo prepare`'s time: no torch, no transformers, no trainer behind it."
+    (tmp_path/'a.txt').write_text('Some text to prepare.\n' * 200)
+    code = ("import sys; from jojo_nb.cli import main; "
+            f"assert main(['prepare', {str(tmp_path/'a.txt')!r}, '--out', {str(tmp_path/'out')!r}, '--split', 'tail']) == 0; "
+            "heavy = [m for m in ('torch', 'transformers', 'tokenizers', 'rustbpe', 'matplotlib', 'jojo_nb.model', "
+            "'jojo_nb.trainer') if m in sys.modules]; assert not heavy, heavy")
+    p = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+@needs_shared
+def test_shards_hold_exactly_the_tokenizer_ids(tmp_path):
+    "The threaded fast path (arrays straight from tiktoken) writes the ids `Tokenizer.encode` gives, document by document."
+    from jojo_nb.data import PIECE, read_shard
+    from jojo_nb.tokenizer import Tokenizer
+    src = tmp_path/'docs'; src.mkdir()
+    texts = [(SHARED/'gutenberg'/'pg11-0.txt').read_bytes(), 'Prose\r\n\tcode  🙂 <|endoftext|>\n'.encode() * 500]
+    assert all(len(t) < PIECE for t in texts)  # one piece each: encoded whole, as below
+    for i, t in enumerate(texts): (src/f'{i}.txt').write_bytes(t)
+    for name in ('gpt2', 'cl100k_base'):
+        p = run_jojo('prepare', src, '--out', tmp_path/name, '--tokenizer', name, '--split', 'documents', '--workers', '2')
+        assert p.returncode == 0, p.stderr
+        tok = Tokenizer(name)
+        want = sorted(tok.encode(t.decode()) + [tok.eot] for t in texts)
+        got = sorted(read_shard(tmp_path/name/f'{s}_000000.bin').tolist() for s in ('train', 'val'))
+        assert got == want
