@@ -11,9 +11,14 @@ is shown as a ratio to it, measured in the same run on the same files:
 
 Reading is timed in CPU seconds: the readers are single-threaded, and other load on the machine does not count.
 Then a live refresh: 1,000 more steps appended to the same event file, read by the monitor and by `LibraryReader`.
-Last, one record written (JSONL + TensorBoard + log.txt) against a tiny-cpu training step measured here.
+Then one record written (JSONL + TensorBoard + log.txt) against a tiny-cpu training step measured here.
 
-    python benchmarks/monitor_load.py [--steps 100000]
+Last, what the notebook widget does with such a run (`--part redraw`, wall seconds): `RunMonitor`'s live refresh after
+1,000 more steps (read, decimate, smooth and look for spikes over the new points only, send the traces to the plotly
+panels), a redraw after a control changed, and a refresh with nothing new, as ratios to the baseline of the same run
+drawn at full resolution with matplotlib into one PNG (what the widget did before it drew with plotly).
+
+    python benchmarks/monitor_load.py [--steps 100000] [--part all|events|redraw]
 """
 import argparse, math, shutil, tempfile, time
 from pathlib import Path
@@ -77,7 +82,12 @@ def same_series(monitor:RunData, library:LibraryReader):
         for a, b in zip(monitor._cols[key], cols): np.testing.assert_array_equal(a, b, err_msg=key)
 
 def main():
-    ap = argparse.ArgumentParser(); ap.add_argument('--steps', type=int, default=100_000); a = ap.parse_args()
+    ap = argparse.ArgumentParser(); ap.add_argument('--steps', type=int, default=100_000)
+    ap.add_argument('--part', choices=['all', 'events', 'redraw'], default='all'); a = ap.parse_args()
+    if a.part in ('all', 'events'): events(a)
+    if a.part in ('all', 'redraw'): redraw(a)
+
+def events(a):
     rd = RunDir(Path(tempfile.mkdtemp())/'big')
     ml = MetricsLogger(rd, tensorboard=True)
     t0 = time.perf_counter()
@@ -135,5 +145,45 @@ def tiny_cpu_step_seconds(steps=6):
         model(x, x)[1].backward(); opt.step(); opt.zero_grad(set_to_none=True)
         ts.append(time.perf_counter() - t0)
     return statistics.median(ts[1:])
+
+def synthetic_run(root, name, steps, seed=0) -> RunDir:
+    "A finished run of `steps` steps written straight to `metrics.jsonl` (a noisy decaying loss, val every 250)."
+    import json
+    from jojo_nb.config import load_config
+    rd = RunDir(Path(root)/name)
+    rd.start(load_config(preset='tiny-cpu', overrides={'train.max_steps': str(steps)}))
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 0.05, steps)
+    with open(rd.metrics_file, 'w') as f:
+        for s in range(1, steps + 1):
+            f.write(json.dumps(dict(step=s, tokens=s * 524288, loss=3 + math.exp(-s / 1e4) + noise[s - 1], lr=6e-4,
+                                    grad_norm=0.5, dt_ms=100.0, tokens_per_sec=5e6, mfu=0.4)) + '\n')
+            if s % 250 == 0: f.write(json.dumps(dict(step=s, val_loss=3.1, val_ppl=22.2, accuracy=0.4)) + '\n')
+    return rd
+
+def redraw(a):
+    import io, json, statistics
+    from jojo_nb.monitor import RunMonitor, plot_runs
+    root = Path(tempfile.mkdtemp())
+    rd = synthetic_run(root, 'big', a.steps)
+    mon = RunMonitor(root, runs=['big'])  # reads the run whole and draws it once
+    t0 = time.perf_counter()
+    buf = io.BytesIO(); plot_runs(mon._selected()).savefig(buf, format='png', dpi=80)
+    t_base = time.perf_counter() - t0
+    live, idle, control = [], [], []
+    for k in range(5):
+        with open(rd.metrics_file, 'a') as f:
+            first = a.steps + 1000 * k + 1
+            for s in range(first, first + 1000): f.write(json.dumps(dict(step=s, loss=3.0, dt_ms=100.0)) + '\n')
+        t0 = time.perf_counter(); mon.tick(); live.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); mon.tick(); idle.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); mon.smoothing.value = 0.5 + 0.05 * k; control.append(time.perf_counter() - t0)
+    shutil.rmtree(root)
+    print(f"the widget with a {a.steps:,}-step run (wall seconds, medians of 5; ratios to the baseline measured here)")
+    rows = [('matplotlib PNG at full resolution (baseline)', t_base),
+            ('live refresh after 1,000 more steps (plotly, decimated)', statistics.median(live)),
+            ('redraw after a control changed (smoothing)', statistics.median(control)),
+            ('live refresh with nothing new', statistics.median(idle))]
+    for name, t in rows: print(f"  {name:<58} {t:7.3f} s  {t / t_base:6.3f}x")
 
 if __name__ == '__main__': main()

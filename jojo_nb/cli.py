@@ -134,6 +134,10 @@ def _inference_parsers(cmd):
                                ('top-k', int, 200)):
         cm.add_argument(f'--{name}', type=typ, default=default, help=f'(default: {default})')
     cm.add_argument('--data', metavar='DIR', help="data for the fixed batch (default: the first checkpoint's data)")
+    cm.add_argument('--reference', type=int, metavar='N', help='the checkpoint the others are compared with: its '
+                    'position in the list, from 1 (default: the earliest step)')
+    cm.add_argument('--core', action='store_true', help='score CORE where no saved result exists (then a table per task)')
+    cm.add_argument('--max-per-task', type=int, default=100, metavar='N', help='with --core: items per task (default: 100)')
     x = cmd('export', 'export a checkpoint to Hugging Face GPT-2 or safetensors')
     _checkpoint_args(x, positional='checkpoint')
     x.add_argument('out', metavar='OUT')

@@ -8,6 +8,7 @@ CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 NO_CHROMIUM = 'Debian chromium is not installed (.ci/run installs it)'
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=NO_CHROMIUM)]
 ARTIFACTS = ROOT/'test-artifacts'
+WIDTHS = (1600, 1100)  # a wide window, and a narrow one with the file browser open
 
 def free_port():
     with socket.socket() as s:
@@ -20,26 +21,49 @@ def notebook(path, *sources):
     path.write_text(json.dumps({'cells': cells, 'metadata': {'kernelspec': kernel},
                                 'nbformat': 4, 'nbformat_minor': 5}))
 
-def finished_run(root, name='finished-run', steps=120):
+def write_run(root, name, steps=120, running=False, noise=0.0):
+    "A run as the trainer writes it (config, run.json, metrics, samples); `running` leaves it open for more."
     from jojo_nb.runs import RunDir
     from jojo_nb.metrics import MetricsLogger
     from jojo_nb.config import load_config
     rd = RunDir(root/'runs'/name)
     rd.start(load_config(preset='tiny-cpu', overrides={'train.max_steps': str(steps), 'optim.warmup_steps': '5'}))
     ml = MetricsLogger(rd, tensorboard=False)
-    for s in range(1, steps + 1):
-        ml.log(dict(step=s, tokens=s * 1024, loss=2 + 8 * math.exp(-s / 30), lr=1e-3, grad_norm=1.0, dt_ms=10.0,
-                    tokens_per_sec=1e5, mfu=None))
+    for s in range(1, (steps // 2 if running else steps) + 1):
+        ml.log(dict(step=s, tokens=s * 1024, loss=2 + 8 * math.exp(-s / 30) + noise * math.sin(s), lr=1e-3,
+                    grad_norm=1.0, dt_ms=10.0, tokens_per_sec=1e5, mfu=None))
         if s % 40 == 0:
             ml.log(dict(step=s, val_loss=2.3 + 8 * math.exp(-s / 30), accuracy=0.3))
-            ml.sample(s, 'ROMEO:', ' What light through yonder window breaks?')
-    ml.close(); rd.finish()
+            ml.sample(s, 'ROMEO:', f' What light through yonder window breaks?\nJULIET:\n  Ay me! (step {s})')
+    ml.close()
+    if not running: rd.finish()
+    return rd
+
+def start_training(root, name='live', steps=300):
+    "A real tiny run (`jojo train`, bytes of a play) in the background, and once it has begun."
+    from test_compare import TEXT
+    (root/'play.txt').write_text(TEXT)
+    proc = subprocess.Popen([str(BIN/'jojo'), 'train', '--run-name', name, '--data.dataset', 'play.txt',
+                             '--data.tokenizer', 'bytes', '--data.split', 'tail', '--model.n_layer', '2',
+                             '--model.n_head', '2', '--model.n_embd', '32', '--model.block_size', '32',
+                             '--train.micro_batch_size', '4', '--train.max_steps', str(steps),
+                             '--optim.warmup_steps', '10',
+                             '--eval.interval', '100', '--eval.iters', '2', '--eval.sample_tokens', '120',
+                             '--checkpoint.interval', '1000', '--log.tensorboard', 'false', '--log.console', 'false'],
+                            cwd=root, stdout=subprocess.DEVNULL, stderr=open(root/'train.log', 'w'))
+    while not (root/'runs'/name/'metrics.jsonl').exists():
+        assert proc.poll() is None, (root/'train.log').read_text()[-2000:]
+        time.sleep(0.2)
+    return proc
 
 @pytest.fixture
 def lab(tmp_path):
     port, token = free_port(), 'jojo-test-token'
-    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(tmp_path/'.jupyter'),
-           'JUPYTER_RUNTIME_DIR': str(tmp_path/'.runtime'), 'MPLBACKEND': 'Agg'}
+    env = {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}  # the kernel plots inline, as for a user
+    env.update(JUPYTER_CONFIG_DIR=str(tmp_path/'.jupyter'), JUPYTER_RUNTIME_DIR=str(tmp_path/'.runtime'))
+    (tmp_path/'.jupyter'/'labconfig').mkdir(parents=True)  # no "get notified about Jupyter news?" over the widgets
+    (tmp_path/'.jupyter'/'labconfig'/'page_config.json').write_text(
+        json.dumps({'disabledExtensions': {'@jupyterlab/apputils-extension:announcements': True}}))
     proc = subprocess.Popen([str(BIN/'jupyter'), 'lab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
                              f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={tmp_path}',
                              '--ServerApp.disable_check_xsrf=True', '--allow-root', '--LabApp.news_url=',
@@ -57,57 +81,172 @@ def lab(tmp_path):
     try: proc.wait(10)
     except subprocess.TimeoutExpired: proc.kill()
 
-def run_notebook_in_browser(url, token, name, shot, wait_for):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                                          '--disable-component-update', '--disable-sync', '--no-first-run',
-                                          '--disable-quic'])
-        page = browser.new_page(viewport={'width': 1400, 'height': 1100})
-        try:
-            page.goto(f'{url}/lab/tree/{name}?token={token}', timeout=120_000)
-            page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
-            kernel_shown = ("() => document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus')"
-                            " !== null")
-            page.wait_for_function(kernel_shown, timeout=60_000)
-            time.sleep(2)  # let the kernel come up
-            page.click('.jp-Notebook .jp-Cell .jp-InputArea-editor')
-            page.keyboard.press('Escape')
-            for _ in page.query_selector_all('.jp-Notebook .jp-CodeCell'): page.keyboard.press('Shift+Enter')
-            page.wait_for_selector(wait_for, timeout=180_000)
-            time.sleep(1)
+STATE = """() => {
+    const all = (sel, root) => [...(root || document).querySelectorAll(sel)];
+    return all('.jp-Notebook .jp-CodeCell').map(cell => ({
+        text: all('.jp-OutputArea-output', cell).map(o => o.innerText).join('\\n'),
+        content: all('.jp-OutputArea-output', cell).map(o => o.textContent).join('\\n'),  // also what is scrolled away
+        options: all('.widget-select-multiple select option', cell).map(o => o.textContent.replace(/\u00a0/g, ' ')),
+        images: all('.jp-OutputArea-output img', cell).map(i => [i.naturalWidth, i.naturalHeight, i.complete]),
+        plots: all('.js-plotly-plot', cell).map(p => [p.getBoundingClientRect().width, p.getBoundingClientRect().height,
+                                                        p.getBoundingClientRect().top]),
+        titles: all('.js-plotly-plot .gtitle', cell).map(t => t.textContent),
+        legends: all('.js-plotly-plot', cell).map(p => all('.legend .traces', p).map(t => t.textContent)),
+        checkboxes: Object.fromEntries(all('.widget-checkbox', cell)
+            .map(c => [c.innerText.trim(), c.querySelector('input').checked])),
+        disabled: all('button', cell).filter(b => b.disabled).map(b => b.innerText.trim()),
+    }));
+}"""
+
+class Notebook:
+    "A notebook opened in JupyterLab in headless Chromium, its cells run one after the other."
+    def __init__(self, p, url, token, name, width=WIDTHS[0]):
+        self.browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                                               '--disable-component-update', '--disable-sync', '--no-first-run',
+                                               '--disable-quic'])
+        self.page = page = self.browser.new_page(viewport={'width': width, 'height': 1100})
+        page.goto(f'{url}/lab/tree/{name}?token={token}', timeout=120_000)
+        page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
+        page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus')"
+                               " !== null", timeout=60_000)
+        page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator[data-status=\"idle\"],"
+                               " .jp-Toolbar-kernelStatus') !== null", timeout=60_000)
+        time.sleep(2)  # let the kernel come up
+        page.click('.jp-Notebook .jp-Cell .jp-InputArea-editor')
+        page.keyboard.press('Escape')
+
+    def run_cell(self): self.page.keyboard.press('Shift+Enter')
+    def state(self) -> list[dict]: return self.page.evaluate(STATE)
+    def wait(self, js:str, timeout=180):
+        "Wait until `js` is true; on a timeout, a screenshot and the cells' outputs say where it stood."
+        from playwright.sync_api import TimeoutError
+        try: self.page.wait_for_function(js, timeout=timeout * 1000, polling=50)
+        except TimeoutError:
             ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS/shot), full_page=True)
-            return page.evaluate("""() => {
-                const all = sel => [...document.querySelectorAll(sel)];
-                const out = document.querySelector('.jp-OutputArea-output');
-                return {
-                    options: all('.widget-select-multiple select option, .widget-select select option')
-                        .map(o => o.textContent),
-                    images: all('.jp-OutputArea-output img').map(i => [i.naturalWidth, i.naturalHeight]),
-                    text: out ? out.innerText : ''};
-            }""")
-        finally:
-            browser.close()
+            self.page.screenshot(path=str(ARTIFACTS/'timeout.png'))
+            outputs = [c['text'][:300] for c in self.state()]
+            raise AssertionError(f"timed out waiting for {js}; outputs: {outputs}") from None
 
-def test_run_monitor_renders_in_jupyterlab(lab):
+    def shoot(self, name:str, cell:int|None=None):
+        "Screenshots at both widths, the file browser open in the narrow one; the `cell`'s output alone too."
+        ARTIFACTS.mkdir(exist_ok=True)
+        for width in WIDTHS:
+            self.page.set_viewport_size({'width': width, 'height': 1100})
+            if width < 1500 and not self.page.is_visible('.jp-FileBrowser'): self.page.click('[data-id="filebrowser"]')
+            time.sleep(1.5)
+            self.page.screenshot(path=str(ARTIFACTS/f'{name}_{width}.png'))
+            if cell is not None:  # the widget whole: a window tall enough to hold it
+                self.page.set_viewport_size({'width': width, 'height': 2600})
+                out = self.page.locator('.jp-Notebook .jp-CodeCell').nth(cell).locator('.jp-OutputArea-output').first
+                out.scroll_into_view_if_needed(); time.sleep(1)
+                out.screenshot(path=str(ARTIFACTS/f'{name}_widget_{width}.png'))
+        return self.state()
+
+    def close(self): self.browser.close()
+
+def cell_done(i:int, text:str='') -> str:
+    "JS: the cell `i` has an output containing `text`."
+    return (f"() => {{ const c = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[{i}]; "
+            f"return c && [...c.querySelectorAll('.jp-OutputArea-output')]"
+            f".some(o => o.innerText.includes({json.dumps(text)})); }}")
+
+USER_PLOT = ("import matplotlib, matplotlib.pyplot as plt\nplt.plot([1, 3, 2]); plt.show()\n"
+             "print('backend', matplotlib.get_backend())")
+LIVE_OFF = """() => { const c = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[2];
+    const box = [...c.querySelectorAll('.widget-checkbox')].find(b => b.innerText.trim() === 'live');
+    return box && !box.querySelector('input').checked; }"""
+LONG_NAME = 'a-run-with-a-rather-long-name-that-would-wrap'
+
+
+def test_run_monitor_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
     url, token, root = lab
-    finished_run(root)
-    notebook(root/'monitor.ipynb', "from jojo_nb.monitor import RunMonitor\nRunMonitor('runs')")
-    got = run_notebook_in_browser(url, token, 'monitor.ipynb', 'run_monitor.png', '.jp-OutputArea-output img')
-    assert 'finished-run' in got['options'], got
-    assert any(w > 300 and h > 200 for w, h in got['images']), got['images']
-    assert 'finished' in got['text'] and '120/120' in got['text'], got['text'][:500]
+    for name in ('first-run', 'same-as-first-run', LONG_NAME):
+        write_run(root, name, noise=0.3 if name == LONG_NAME else 0.0)
+    notebook(root/'monitor.ipynb',
+             "from jojo_nb.monitor import RunMonitor\n"
+             f"RunMonitor('runs', runs=['first-run', 'same-as-first-run', {LONG_NAME!r}])",
+             USER_PLOT,
+             "RunMonitor('runs/live', interval=1, live=True)")
+    with sync_playwright() as p:
+        nb = Notebook(p, url, token, 'monitor.ipynb')
+        try:
+            nb.run_cell(); nb.wait(cell_done(0, 'finished'))
+            nb.wait("() => document.querySelectorAll('.js-plotly-plot .legend').length >= 4")
+            nb.run_cell(); nb.wait(cell_done(1, 'backend'))
+            training = start_training(root)
+            nb.run_cell(); nb.wait(cell_done(2, 'running'))
+            assert nb.state()[2]['checkboxes']['live'], nb.state()[2]['checkboxes']
+            nb.wait(cell_done(2, 'finished'), timeout=300)
+            assert training.wait(30) == 0, (root/'train.log').read_text()[-2000:]
+            nb.wait(cell_done(2, '300/300'), timeout=20)
+            nb.wait(LIVE_OFF, timeout=15)  # it turned itself off at its refresh after the run finished
+            live_cell = nb.state()[2]
+            # hover over the loss panel: the values of every run at that step
+            loss = nb.page.locator('.jp-Notebook .jp-CodeCell').nth(0).locator('.js-plotly-plot').first
+            loss.scroll_into_view_if_needed()
+            box = loss.locator('.nsewdrag').first.bounding_box()
+            nb.page.mouse.move(box['x'] + box['width'] * 0.5, box['y'] + box['height'] * 0.5)
+            nb.wait("() => document.querySelectorAll('.hoverlayer text').length > 0", timeout=20)
+            hover = nb.page.evaluate("() => [...document.querySelectorAll('.hoverlayer text')]"
+                                     ".map(t => t.textContent).join(' | ')")
+            nb.page.mouse.move(5, 5)
+            monitor, user_plot = nb.shoot('run_monitor', cell=0)[:2]
+            nb.shoot('live_run_monitor', cell=2)
+        finally: nb.close()
+    assert monitor['options'] == [LONG_NAME, 'first-run', 'same-as-first-run'], monitor['options']
+    assert 'finished' in monitor['text'] and '120/120' in monitor['text'], monitor['text'][:500]
+    assert 'MFU' not in ' '.join(monitor['titles']) and 'loss' in monitor['titles'][0], monitor['titles']
+    assert len(monitor['legends'][0]) == 3, monitor['legends'][0]  # one entry per run: its lines and markers together
+    first, twin, long = monitor['legends'][0]
+    assert (first, twin) == ('first-run', 'same-as-first-run (= first-run)'), monitor['legends']
+    assert long.startswith('a-run-wit') and long.endswith('would-wrap') and '…' in long and len(long) <= 20, long
+    for name in ('first-run', 'same-as-first-run', 'a-run-wit'): assert name in hover, hover
+    assert all(w >= 500 and h >= 300 for w, h, _ in monitor['plots']), monitor['plots']  # readable at 1100 px: wrapped
+    assert len({top for *_, top in monitor['plots']}) > 1, monitor['plots']
+    assert 'JULIET:\n  Ay me!' in monitor['text'], monitor['text']  # samples keep their line breaks
+    assert user_plot['images'] and all(w > 100 and done for w, _, done in user_plot['images']), user_plot
+    assert 'backend agg' not in user_plot['text'].lower(), user_plot['text']
+    assert 'live' in live_cell['options'], live_cell['options']
+    assert 'finished' in live_cell['text'] and '300/300' in live_cell['text'], live_cell['text']
+    assert 'step 300' in live_cell['content'] and 'ROMEO:' in live_cell['content'], live_cell['content']  # its samples
+    assert len(live_cell['plots']) >= 1
 
-def test_checkpoint_comparer_renders_in_jupyterlab(lab):
+def test_checkpoint_comparer_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
     from test_compare import train_two_runs
     url, token, root = lab
-    train_two_runs(root)
-    notebook(root/'compare.ipynb', "from jojo_nb.compare import CheckpointComparer\n"
-                                   "CheckpointComparer('runs', ['a', 'b'], prompt='ROMEO:', max_new_tokens=24)")
-    got = run_notebook_in_browser(url, token, 'compare.ipynb', 'checkpoint_comparer.png', '.jp-OutputArea-output img')
-    assert {'a:latest', 'b:latest', 'a:step_0000015'} <= set(got['options']), got['options']
-    assert any(w > 400 and h > 100 for w, h in got['images']), got['images']  # the weight-change heatmap
-    for expected in ('config diff', 'optim.lr', 'loss on one fixed batch', 'generations', 'ROMEO:'):
-        assert expected in got['text'], (expected, got['text'][:800])
+    train_two_runs(root, [('a', '1e-3', 'bytes'), ('b', '1e-2', 'bytes'), ('g', '2e-3', 'gpt2')])
+    notebook(root/'compare.ipynb',
+             "from jojo_nb.compare import CheckpointComparer\n"
+             "CheckpointComparer('runs', ['a:best', 'g'], prompt='ROMEO:', max_new_tokens=16)",
+             USER_PLOT,
+             "CheckpointComparer('runs', ['a:latest', 'a:step_0000015', 'b'], prompt='ROMEO:', max_new_tokens=24)")
+    with sync_playwright() as p:
+        nb = Notebook(p, url, token, 'compare.ipynb')
+        try:
+            nb.run_cell()
+            nb.wait(cell_done(0, 'computing:'), timeout=120)  # it shows that it works...
+            busy = nb.state()[0]
+            nb.wait(cell_done(0, 'results computed'))
+            nb.run_cell(); nb.wait(cell_done(1, 'backend'))
+            nb.run_cell(); nb.wait(cell_done(2, 'results computed'))
+            nb.wait("() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')[2].querySelectorAll('img')]"
+                    ".some(i => i.naturalWidth > 400)", timeout=30)
+            across, user_plot, one_run = nb.shoot('checkpoint_comparer', cell=2)[:3]
+        finally: nb.close()
+    assert 'compare' in busy['disabled'], busy  # ...with the button disabled meanwhile
+    assert 'a:latest = best = step_0000030' in across['options'], across['options']
+    text = across['text']
+    assert text.count('different tokenizers') == 1 and 'bits per byte' in text, text
+    assert 'prepare the data again' not in text and 'perplexity' not in text, text
+    assert across['images'] == [], across['images']  # no heatmap, and no broken image in its place
+    assert '2 checkpoints' in text and '0 reused' in text, text
+    assert user_plot['images'] and all(w > 100 and done for w, _, done in user_plot['images']), user_plot
+    assert 'backend agg' not in user_plot['text'].lower(), user_plot['text']
+    text = one_run['text']
+    assert 'reference: a:step_0000015' in text and 'the reference' in text, text
+    assert 'a:step_0000015 = latest_backup -> a:latest' in text or 'weight change' in text, text
+    assert any(w > 400 and h > 100 for w, h, _ in one_run['images']), one_run['images']
+    assert '3,840' in text and 'optim.lr' in text, text

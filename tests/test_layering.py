@@ -18,7 +18,7 @@ ALLOWED = {
     'sample': {'core', 'config', 'device', 'runs', 'tokenizer', 'model', 'checkpoint', 'hf'},
     'evaluate': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf'},
     'monitor': {'core', 'config', 'runs', 'metrics'},
-    'compare': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf'},
+    'compare': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf', 'evaluate'},
     'bpe': {'core', 'config', 'tokenizer', 'data'},
     'estimate': {'core', 'config', 'device', 'tokenizer', 'data', 'model'},
     'core_score': {'core', 'config', 'device', 'runs', 'tokenizer', 'data', 'model', 'checkpoint', 'hf', 'evaluate'},
