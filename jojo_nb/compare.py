@@ -581,7 +581,8 @@ class CheckpointComparer:
                  prompt:str='\n', # what every checkpoint continues
                  seed:int=1337, max_new_tokens:int=48, temperature:float=0.8,
                  data=None, # what the fixed batch comes from (default: the reference's training data)
-                 device='auto'): # where the models run: auto (as training picks), cpu, cuda, cuda:N or mps
+                 device='auto', # where the models run: auto (as training picks), cpu, cuda, cuda:N or mps
+                 core_max_per_task:int=100): # CORE items per task when the box "score CORE" is ticked
         import ipywidgets as W  # only the widget needs it; `jojo compare` in a terminal does not
         self.runs_dir, self.data, self.device, self.cmp, self.elapsed = Path(runs_dir), data, device, None, None
         self.options = list_checkpoints(self.runs_dir)
@@ -595,6 +596,8 @@ class CheckpointComparer:
         self.seed = W.IntText(value=seed, description='seed')
         self.max_new_tokens = W.IntSlider(value=max_new_tokens, min=1, max=512, description='tokens')
         self.temperature = W.FloatSlider(value=temperature, min=0.0, max=2.0, step=0.05, description='temperature')
+        self.core_max_per_task = core_max_per_task
+        self.score_core = W.Checkbox(value=False, description=f'score CORE ({core_max_per_task} per task) where missing')
         self.button = W.Button(description='compare', icon='play', button_style='primary')
         self.progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width='300px', display='none'))
         self.status, self.note, self.table, self.diff = W.HTML(), W.HTML(), W.HTML(), W.HTML()
@@ -607,8 +610,8 @@ class CheckpointComparer:
         self.reference.observe(self._on_reference, names='value')
         self.button.on_click(lambda _: self.update())
         self._inputs = [self.select, self.reference, self.prompt, self.seed, self.max_new_tokens, self.temperature,
-                        self.button]
-        settings = W.VBox([self.prompt, self.seed, self.max_new_tokens, self.temperature, self.button])
+                        self.score_core, self.button]
+        settings = W.VBox([self.prompt, self.seed, self.max_new_tokens, self.temperature, self.score_core, self.button])
         self.widget = W.VBox([W.HBox([W.VBox([self.select, self.reference]), settings]),
                               W.HBox([self.progress, self.status]), self.note, self.table, self.diff, self.loss,
                               self.evals, self.gens, self.weights, self.heatmaps])
@@ -693,6 +696,15 @@ def _show_progress(self:CheckpointComparer, what:str, done:int, total:int):
                          f'{time.perf_counter() - self._started:.0f} s so far</span>')
 
 @patch
+def _score_core(self:CheckpointComparer):
+    "Score CORE on the checkpoints that have no saved result yet (saved beside their runs, so once each)."
+    from jojo_nb.evaluate import evaluate_checkpoint
+    cmp = self.cmp
+    for i, path in enumerate(cmp.paths):
+        cmp.progress(f"CORE on {cmp.labels[i]}", i, len(cmp.paths))
+        evaluate_checkpoint(str(path), ('core',), self.core_max_per_task, runs_dir=self.runs_dir, loaded=cmp.load(path))
+
+@patch
 def update(self:CheckpointComparer):
     "Compare the selected checkpoints with the current settings; the inputs are disabled while it computes."
     labels = list(self.select.value)
@@ -713,6 +725,7 @@ def update(self:CheckpointComparer):
         self.table.value = html_table(cmp.table())
         self.diff.value = '<b>config</b>' + config_diff_html(cmp.config_diff(), cmp.labels)
         self.loss.value = self._loss_html()
+        if self.score_core.value: self._score_core()
         self.evals.value = self._evals_html()
         prompt = self.prompt.value
         gens = cmp.generations(prompt, self.seed.value, self.max_new_tokens.value, self.temperature.value)
