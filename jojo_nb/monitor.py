@@ -721,7 +721,7 @@ def tick(self:RunMonitor) -> bool:
         runs = self._selected().values()
         ended = bool(runs) and all(rd.run.status().get('status') not in ('running', None) for rd in runs)
         self.refresh()  # after reading the status: what a run wrote before it ended is read now
-        if self._state() != self._drawn:
+        if self._state() != self._drawn or ended:  # at the end once more: a run's last sample follows its last record
             self.redraw()
             self._drawn, self._updated_at = self._state(), time.monotonic()
             self._update_samples(); self.diff.value = self.config_diff_html()
