@@ -323,12 +323,12 @@ def launch_torchrun(nproc:int, argv:list[str], run_name:str|None=None, command:s
         for s, h in old.items(): signal.signal(s, h)
 
 def child_pids(pid:int) -> list[int]:
-    "Processes whose parent is `pid` (Linux `/proc`; empty elsewhere)."
+    "Live processes whose parent is `pid` (Linux `/proc`; empty elsewhere); an exited one not yet reaped is left out."
     out = []
     for stat in Path('/proc').glob('[0-9]*/stat'):
         try: fields = stat.read_text().rsplit(')', 1)[1].split()
         except OSError: continue
-        if int(fields[1]) == pid: out.append(int(stat.parent.name))
+        if int(fields[1]) == pid and fields[0] != 'Z': out.append(int(stat.parent.name))
     return out
 
 # %% ../nbs/90_cli.ipynb #46c2e407

@@ -5,6 +5,7 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import BIN, tiny_args
+from jojo_nb.cli import child_pids as children
 from test_train import data  # noqa: F401  (the module-scoped text fixture)
 
 pytestmark = pytest.mark.slow
@@ -13,15 +14,6 @@ ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 def start(args, cwd, **popen):
     return subprocess.Popen([str(BIN/'jojo'), *map(str, args)], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True, env=ENV, **popen)
-
-def children(pid:int) -> list[int]:
-    "Live child processes of `pid` (a killed one that is not reaped yet is left out)."
-    out = []
-    for stat in Path('/proc').glob('[0-9]*/stat'):
-        try: fields = stat.read_text().rsplit(')', 1)[1].split()
-        except OSError: continue
-        if int(fields[1]) == pid and fields[0] != 'Z': out.append(int(stat.parent.name))
-    return out
 
 def workers(launcher:int) -> list[int]:
     "The training processes under a `jojo train` launcher: its torchrun agent's children."
