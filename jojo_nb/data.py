@@ -277,6 +277,12 @@ def _encode_item(item, tok:Tokenizer|None=None):
         return np.asarray(ids, dtype=tok.dtype), np.asarray(learn, dtype=np.uint8), extra
     return tok.encode_array(piece), None, extra
 
+def _worker_context():
+    """Linux forks the workers, which then start with this process's tokenizer already loaded (spawning them costs
+    each a fresh interpreter and a second load of the tokenizer); elsewhere fork is unsafe and they are spawned."""
+    import multiprocessing
+    return multiprocessing.get_context('fork' if sys.platform == 'linux' else 'spawn')
+
 def encode_stream(items, tokenizer:str|Tokenizer, chat:bool, workers:int, processes:bool=False):
     "Encode `(piece, *extra)` items in `workers` threads or processes (0: in this one); yield `(ids, mask, extra)` in order."
     from collections import deque
@@ -287,9 +293,7 @@ def encode_stream(items, tokenizer:str|Tokenizer, chat:bool, workers:int, proces
         yield from (_encode_item(item, tok) for item in items)
         return
     if processes:
-        import multiprocessing
-        pool, encode = ProcessPoolExecutor(workers, multiprocessing.get_context('spawn'), _start_worker,
-                                           (tok,)), _encode_item
+        pool, encode = ProcessPoolExecutor(workers, _worker_context(), _start_worker, (tok,)), _encode_item
     else: pool, encode = ThreadPoolExecutor(workers), partial(_encode_item, tok=tok)
     with pool:
         pending = deque()
