@@ -35,13 +35,20 @@ def start_process_group(device:torch.device|str='cpu', timeout_s:float|None=None
     return True
 
 def _attempt_store(rank:int, world:int, timeout):
-    """torchrun's store for this attempt, under keys of its own: workers restarted after a failure never read the
-    addresses the last attempt's workers left there."""
+    """torchrun's store for this attempt. By default torchrun's agents lend the workers one store for every attempt:
+    there each attempt's keys get a prefix of their own, so restarted workers never read the addresses the last
+    attempt's workers left. With `TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1` each attempt has a fresh store that its rank 0
+    serves. Several nodes that may restart need the fresh stores: their agents count restarts each on its own, and
+    torch's shared store does not re-form a job that lost a node."""
     from datetime import timedelta
-    agent = os.environ.get('TORCHELASTIC_USE_AGENT_STORE') == 'True'  # the agent serves it; else rank 0 does
+    agent = os.environ.get('TORCHELASTIC_USE_AGENT_STORE') == 'True'
+    if agent and int(os.environ.get('GROUP_WORLD_SIZE', 1)) > 1 and int(os.environ.get('TORCHELASTIC_MAX_RESTARTS', 0)):
+        raise JojoError("torchrun on several nodes with --max-restarts needs TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 in "
+                        "its environment on every node, or a lost node cannot rejoin; set it and launch again")
     store = dist.TCPStore(os.environ['MASTER_ADDR'], int(os.environ['MASTER_PORT']), world,
                           is_master=rank == 0 and not agent, timeout=timeout or timedelta(minutes=30),
                           multi_tenant=not agent)
+    if not agent: return store
     attempt = os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')
     return dist.PrefixStore(f"jojo/{os.environ['TORCHELASTIC_RUN_ID']}/attempt_{attempt}", store)
 

@@ -1,7 +1,7 @@
 """Runs that heal themselves: torchrun restarts killed or hung workers and they resume from the newest verified
 checkpoint; a run resumes on another number of processes with the same global batches. Real torchrun processes, gloo
 on the CPU."""
-import json, os, signal, subprocess, sys, time
+import json, os, signal, socket, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import BIN, tiny_args
@@ -105,3 +105,47 @@ def test_resume_on_another_count_needs_a_fixed_batch(tmp_path, data):
     q = start(['train', '--run-name', 'r', '--resume', 'latest', '--train.max_steps', 20], tmp_path)
     out, err = q.communicate(timeout=300)
     assert q.returncode == 2 and 'train.total_batch_size is 0' in err and len(err.strip().splitlines()) <= 3, err
+
+def free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def test_two_nodes_survive_losing_one(tmp_path, data):
+    """The README's multi-node recipe with both nodes on this machine: node 1 (its torchrun agent and its worker) is
+    killed mid-run and started again; the job re-forms, resumes from its last checkpoint and finishes."""
+    port, logs = free_port(), []
+    env = {**ENV, 'TORCH_DISABLE_SHARE_RDZV_TCP_STORE': '1'}  # as the README says
+    def node(n):
+        logs.append(open(tmp_path/f'node{n}_{len(logs)}.log', 'w'))  # files, not pipes: nobody reads them meanwhile
+        cmd = [sys.executable, '-m', 'torch.distributed.run', '--nnodes', '2', '--nproc-per-node', '1',
+               '--rdzv-backend', 'c10d', '--rdzv-endpoint', f'127.0.0.1:{port}', '--rdzv-id', 'jojo-two-nodes',
+               '--max-restarts', '3', '-m', 'jojo_nb.train',
+               *tiny(data, 300, **{'--train.total_batch_size': 256, '--train.collective_timeout': 20,
+                                   '--checkpoint.interval': 20, '--log.console': 'false'}),
+               '--run-name', 'r', '--resume', 'auto']
+        return subprocess.Popen(cmd, cwd=tmp_path, stdout=logs[-1], stderr=subprocess.STDOUT, start_new_session=True,
+                                env=env)
+    first = node(0); time.sleep(3); second = node(1)  # the first agent hosts the rendezvous store, as NODE0 does
+    agents = [first, second]
+    try:
+        wait_for(lambda: checkpoint_step(tmp_path/'runs/r') >= 40, timeout=300, what='the job to pass step 40')
+        lost = [second.pid, *children(second.pid)]
+        for pid in lost: os.kill(pid, signal.SIGKILL)  # node 1 is lost: its agent and its worker
+        second.wait(timeout=30)
+        time.sleep(2)
+        agents.append(node(1))  # ... and started again with the same command
+        status = lambda: json.loads((tmp_path/'runs/r/run.json').read_text()).get('status')
+        # 'crashed' for a moment when the surviving node's worker fails; the re-formed job then runs to the end
+        wait_for(lambda: status() == 'finished' or first.poll() is not None, timeout=600, what='the job to end')
+    finally:
+        for agent in agents:  # a finished job's agents may wait out torchrun's exit barrier: the job is what is checked
+            try: agent.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                for pid in [agent.pid, *children(agent.pid)]:
+                    try: os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError: pass
+                agent.wait(timeout=60)
+        for f in logs: f.close()
+    said = ''.join(p.read_text() for p in sorted(tmp_path.glob('node*.log')))
+    assert status() == 'finished', said[-4000:]
+    assert steps_of(tmp_path/'runs/r') == list(range(1, 301)), said[-4000:]  # resumed: none repeated, none skipped
+    assert 'resumed from' in said, said[-4000:]
