@@ -19,7 +19,7 @@ from .core import JojoError, data_dir, first_line
 from .tokenizer import Tokenizer
 from .data import download
 from .model import unwrap
-from .evaluate import score_continuations
+from .evaluate import score_continuations, sum_over_ranks
 
 # %% ../nbs/76_core_score.ipynb #5025c5cd
 CORE_URL = 'https://karpathy-public.s3.us-west-2.amazonaws.com/eval_bundle.zip'
@@ -208,16 +208,13 @@ def core_score(model, tok:Tokenizer, bundle:CoreBundle, max_per_task:int|None=No
                batch_size:int=32, forward_ctx=contextlib.nullcontext, rank:int=0, world:int=1,
                progress:bool=False, cut_answers:bool=False, items:dict|None=None) -> dict:
     "The CORE score of `model`: per task accuracy and centered accuracy, their mean, and which tasks it covers."
-    import torch.distributed as dist
     from tqdm.auto import tqdm
     start, tasks = time.time(), {}
     for task in tqdm(bundle.tasks, desc='CORE', disable=not progress, file=sys.stderr, leave=False):
         its = items[task.label] if items is not None else task_items(task, max_per_task)
         r = score_task(model, tok, task, its, device, batch_size, forward_ctx, rank, world, cut_answers)
-        counts = torch.tensor([r['correct'], r['n'], r['cut'], r['answer_cut']], dtype=torch.float64)
-        if world > 1 and dist.is_initialized():
-            dev = torch.device(device) if device is not None else next(model.parameters()).device
-            c = counts.to(dev); dist.all_reduce(c); counts = c.cpu()
+        counts = sum_over_ranks(torch.tensor([r['correct'], r['n'], r['cut'], r['answer_cut']], dtype=torch.float64),
+                                model, device)
         correct, n, cut, answer_cut = (int(v) for v in counts.tolist())
         acc = correct / max(n, 1)
         tasks[task.label] = dict(accuracy=acc, centered=(acc - task.baseline) / (1 - task.baseline), n=n,

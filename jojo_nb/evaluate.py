@@ -6,8 +6,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/evaluate.html.md"""
 
 # %% auto #0
 __all__ = ['HELLASWAG_URL', 'score_continuations', 'token_bytes', 'hellaswag_file', 'hellaswag_items', 'hellaswag_requests',
-           'hellaswag', 'val_loss', 'checkpoint_sha256', 'evals_dir', 'eval_file', 'saved_evals', 'save_eval',
-           'reusable', 'evaluate_checkpoint', 'cmd_eval']
+           'sum_over_ranks', 'hellaswag', 'val_loss', 'checkpoint_sha256', 'evals_dir', 'eval_file', 'saved_evals',
+           'save_eval', 'reusable', 'evaluate_checkpoint', 'cmd_eval']
 
 # %% ../nbs/75_evaluate.ipynb #6743b07b
 import contextlib, hashlib, json, math, sys
@@ -147,10 +147,17 @@ def hellaswag_requests(tok:Tokenizer, items:list[dict]) -> list[tuple[list[int],
     "The engine's requests for `items`: each context with each of its four endings (after a space)."
     return [(tok.encode(it['ctx']), tok.encode(' ' + e)) for it in items for e in it['endings']]
 
+def sum_over_ranks(counts:torch.Tensor, model, device=None) -> torch.Tensor:
+    "`counts` summed over every process of the group (on `device`, else `model`'s, as NCCL needs); alone, unchanged."
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return counts
+    summed = counts.to(torch.device(device) if device is not None else next(model.parameters()).device)
+    dist.all_reduce(summed)
+    return summed.cpu()
+
 def hellaswag(model, tok:Tokenizer, items:list[dict], device=None, rank:int=0, world:int=1, batch_size:int=32,
               forward_ctx=contextlib.nullcontext) -> dict:
     "`acc` and `acc_norm` over `items`; under torchrun each rank scores its share and the counts are summed."
-    import torch.distributed as dist
     mine = items[rank::world]
     scores = score_continuations(model, hellaswag_requests(tok, mine), device, batch_size, forward_ctx)
     counts = torch.zeros(3, dtype=torch.float64)
@@ -159,9 +166,7 @@ def hellaswag(model, tok:Tokenizer, items:list[dict], device=None, rank:int=0, w
         norm = [lp / max(len(e), 1) for lp, e in zip(logp, item['endings'])]
         counts += torch.tensor([max(range(4), key=logp.__getitem__) == item['label'],
                                 max(range(4), key=norm.__getitem__) == item['label'], 1], dtype=torch.float64)
-    if world > 1 and dist.is_initialized():
-        dev = torch.device(device) if device is not None else next(model.parameters()).device
-        c = counts.to(dev); dist.all_reduce(c); counts = c.cpu()
+    counts = sum_over_ranks(counts, model, device)
     n = max(counts[2].item(), 1)
     return dict(acc=counts[0].item() / n, acc_norm=counts[1].item() / n, n=int(counts[2].item()))
 
@@ -274,7 +279,7 @@ def _launch_eval(args) -> int:
     argv = [a for a in getattr(args, 'argv', []) if a]
     return launch_torchrun(args.nproc, argv, command='eval')
 
-def _scored(suite:str, checkpoint, settings:dict, recompute:bool, compute, rank:int, world:int) -> dict:
+def _scored(suite:str, checkpoint, settings:dict, recompute:bool, compute, rank:int) -> dict:
     "A suite's result: the saved one when it matches, else computed (on every rank) and saved (by rank 0)."
     saved = None if recompute else reusable(checkpoint, suite, settings)
     if saved is not None:
@@ -318,7 +323,7 @@ def cmd_eval(args, extra=()) -> int:
     if items is not None:
         hs = _scored('hellaswag', loaded.path, {'file': Path(hellaswag_file(args.hellaswag or None)).name,
                      'limit': args.limit, 'acc_norm': 'chars'}, args.recompute,
-                     lambda: hellaswag(model, tok, items, device, rank, world, bs, loaded.autocast), rank, world)
+                     lambda: hellaswag(model, tok, items, device, rank, world, bs, loaded.autocast), rank)
         out.update({'hellaswag_acc': hs['acc'], 'hellaswag_acc_norm': hs['acc_norm'], 'hellaswag_n': hs['n']})
     if tasks is not None:
         from jojo_nb.core_score import core_score, core_settings, core_table
@@ -326,7 +331,7 @@ def cmd_eval(args, extra=()) -> int:
         settings = core_settings(tasks, args.max_per_task, cut)
         res = _scored('core', loaded.path, settings, args.recompute,
                       lambda: core_score(model, tok, tasks, args.max_per_task, device, bs, loaded.autocast,
-                                         rank, world, progress=rank == 0, cut_answers=cut, items=core_items), rank, world)
+                                         rank, world, progress=rank == 0, cut_answers=cut, items=core_items), rank)
         if rank == 0: print(core_table({Path(loaded.path).name: res}), file=sys.stderr)
         out.update({'core': res['score'], 'core_label': res['label'],
                     'core_tasks': {k: v['centered'] for k, v in res['tasks'].items()}})

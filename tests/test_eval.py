@@ -79,6 +79,16 @@ def test_core_split_across_two_processes_agrees(root):
     a, b = json.loads(one.stdout), json.loads(two.stdout)
     assert abs(a['core'] - b['core']) < 1e-9 and a['core_tasks'] == b['core_tasks']
 
+@pytest.mark.slow
+def test_hellaswag_split_across_two_processes_agrees(root):
+    hs = SHARED/'hellaswag'/'hellaswag_val_full.jsonl'
+    args = ['eval', '--checkpoint', 'r', '--hellaswag', hs, '--limit', 25, '--recompute', '--device', 'cpu']
+    one, two = run_jojo(*args, cwd=root), run_jojo(*args, '--nproc', 2, cwd=root)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr[-2000:]
+    a, b = json.loads(one.stdout), json.loads(two.stdout)
+    assert a['hellaswag_n'] == b['hellaswag_n'] == 25  # 13 items on rank 0, 12 on rank 1, summed
+    assert (a['hellaswag_acc'], a['hellaswag_acc_norm']) == (b['hellaswag_acc'], b['hellaswag_acc_norm'])
+
 def test_bits_per_byte_in_the_run_and_in_eval(root, data):
     recs = [json.loads(l) for l in (root/'runs/r/metrics.jsonl').read_text().splitlines()]
     val = [r for r in recs if 'val_loss' in r]
