@@ -1,6 +1,6 @@
 """Runs that heal themselves: torchrun restarts killed or hung workers and they resume from the newest verified
-checkpoint; a run resumes on another number of processes with the same global batches. Real torchrun processes, gloo
-on the CPU."""
+checkpoint; a run (DDP or FSDP) resumes on another number of processes with the same global batches; two torchrun
+agents on this machine form a two-node job that survives losing a node. Real torchrun processes, gloo on the CPU."""
 import json, os, signal, socket, subprocess, sys, time
 from pathlib import Path
 import pytest
@@ -149,3 +149,22 @@ def test_two_nodes_survive_losing_one(tmp_path, data):
     assert status() == 'finished', said[-4000:]
     assert steps_of(tmp_path/'runs/r') == list(range(1, 301)), said[-4000:]  # resumed: none repeated, none skipped
     assert 'resumed from' in said, said[-4000:]
+
+def test_fsdp_run_resumes_on_another_count(tmp_path, data):
+    "An FSDP run saved by 2 processes resumes on 4: torch.distributed.checkpoint reshards it, and the batches stay."
+    over = {'--train.total_batch_size': 512, '--checkpoint.interval': 20, '--optim.schedule': 'constant',
+            '--train.strategy': 'fsdp'}
+    whole = start(['train', *tiny(data, 40, **over), '--nproc', 2, '--run-name', 'whole'], tmp_path)
+    assert whole.wait(timeout=300) == 0, whole.stderr.read()[-2000:]
+    half = start(['train', *tiny(data, 20, **over), '--nproc', 2, '--run-name', 'moved'], tmp_path)
+    assert half.wait(timeout=300) == 0, half.stderr.read()[-2000:]
+    on_four = start(['train', '--run-name', 'moved', '--resume', 'latest', '--train.max_steps', 40, '--nproc', 4],
+                    tmp_path)
+    out, err = on_four.communicate(timeout=300)
+    assert on_four.returncode == 0, err[-2000:]
+    assert '4 process(es)' in err and 'accumulation 1' in err and 'resumed from' in err, err[-2000:]
+    a, b = losses_of(tmp_path/'runs/whole'), losses_of(tmp_path/'runs/moved')
+    assert sorted(b) == list(range(1, 41))
+    diffs = [abs(a[s] - b[s]) for s in range(21, 41)]
+    print(f"FSDP steps 21-40, 2 processes against 2 then 4: largest loss difference {max(diffs):.2e}")
+    assert max(diffs) < 1e-3, diffs
