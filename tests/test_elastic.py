@@ -83,19 +83,26 @@ def test_hung_rank_ends_the_job_and_it_restarts(tmp_path, data):
     assert ('Timeout (0:00:12)!' in err and 'Thread' in err) or 'timed out' in err.lower() or 'Timed out' in err, err[-4000:]
     assert steps_of(tmp_path/'runs/r') == list(range(1, 61))
 
-def test_resume_two_processes_on_one_keeps_the_batches(tmp_path, data):
-    over = {'--train.total_batch_size': 256, '--checkpoint.interval': 20, '--optim.schedule': 'constant'}  # same LR
+def resumed_elsewhere(tmp_path, data, over:dict, then:int) -> list[float]:
+    """Loss differences of steps 21-40 between a 2-process run and the same run stopped at step 20 and resumed on
+    `then` processes, after checking that it resumed there with the same global batch."""
     whole = start(['train', *tiny(data, 40, **over), '--nproc', 2, '--run-name', 'whole'], tmp_path)
     assert whole.wait(timeout=300) == 0, whole.stderr.read()[-2000:]
     half = start(['train', *tiny(data, 20, **over), '--nproc', 2, '--run-name', 'moved'], tmp_path)
     assert half.wait(timeout=300) == 0, half.stderr.read()[-2000:]
-    on_one = start(['train', '--run-name', 'moved', '--resume', 'latest', '--train.max_steps', 40], tmp_path)
-    out, err = on_one.communicate(timeout=300)
-    assert on_one.returncode == 0, err[-2000:]
-    assert '1 process(es)' in err and 'accumulation 2' in err and 'resumed from' in err, err[-2000:]
+    moved = start(['train', '--run-name', 'moved', '--resume', 'latest', '--train.max_steps', 40, '--nproc', then],
+                  tmp_path)
+    out, err = moved.communicate(timeout=300)
+    assert moved.returncode == 0, err[-2000:]
+    accumulation = int(over['--train.total_batch_size']) // (then * 4 * 32)  # tiny: micro-batch 4 x block 32
+    assert f'{then} process(es)' in err and f'accumulation {accumulation}' in err and 'resumed from' in err, err[-2000:]
     a, b = losses_of(tmp_path/'runs/whole'), losses_of(tmp_path/'runs/moved')
     assert sorted(b) == list(range(1, 41))
-    diffs = [abs(a[s] - b[s]) for s in range(21, 41)]
+    return [abs(a[s] - b[s]) for s in range(21, 41)]
+
+def test_resume_two_processes_on_one_keeps_the_batches(tmp_path, data):
+    over = {'--train.total_batch_size': 256, '--checkpoint.interval': 20, '--optim.schedule': 'constant'}  # same LR
+    diffs = resumed_elsewhere(tmp_path, data, over, then=1)
     print(f"steps 21-40, 2 processes against 2 then 1: largest loss difference {max(diffs):.2e}")
     assert max(diffs) < 1e-3, diffs  # the same batches: only the order of float additions differs
 
@@ -154,17 +161,6 @@ def test_fsdp_run_resumes_on_another_count(tmp_path, data):
     "An FSDP run saved by 2 processes resumes on 4: torch.distributed.checkpoint reshards it, and the batches stay."
     over = {'--train.total_batch_size': 512, '--checkpoint.interval': 20, '--optim.schedule': 'constant',
             '--train.strategy': 'fsdp'}
-    whole = start(['train', *tiny(data, 40, **over), '--nproc', 2, '--run-name', 'whole'], tmp_path)
-    assert whole.wait(timeout=300) == 0, whole.stderr.read()[-2000:]
-    half = start(['train', *tiny(data, 20, **over), '--nproc', 2, '--run-name', 'moved'], tmp_path)
-    assert half.wait(timeout=300) == 0, half.stderr.read()[-2000:]
-    on_four = start(['train', '--run-name', 'moved', '--resume', 'latest', '--train.max_steps', 40, '--nproc', 4],
-                    tmp_path)
-    out, err = on_four.communicate(timeout=300)
-    assert on_four.returncode == 0, err[-2000:]
-    assert '4 process(es)' in err and 'accumulation 1' in err and 'resumed from' in err, err[-2000:]
-    a, b = losses_of(tmp_path/'runs/whole'), losses_of(tmp_path/'runs/moved')
-    assert sorted(b) == list(range(1, 41))
-    diffs = [abs(a[s] - b[s]) for s in range(21, 41)]
+    diffs = resumed_elsewhere(tmp_path, data, over, then=4)
     print(f"FSDP steps 21-40, 2 processes against 2 then 4: largest loss difference {max(diffs):.2e}")
     assert max(diffs) < 1e-3, diffs
