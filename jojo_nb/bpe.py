@@ -160,7 +160,6 @@ def cmd_tokenizer(args, extra=()) -> int:
               f"{len(tok.specials)} special), identity {tok.identity()['ranks_sha256']}")
         return 0
     if not args.text: raise JojoError("jojo tokenizer stats: give --text FILES, the text to measure the tokenizers on")
-    texts = [t for _, t, _, _ in read_documents(resolve_sources(args.text), args.format, args.text_field)
-             if isinstance(t, str)]
+    texts = list(training_text(resolve_sources(args.text), args.format, args.text_field))  # chat: each message
     print(stats_table(tokenizer_stats(args.inputs, texts)))
     return 0

@@ -165,8 +165,8 @@ def _other_parsers(cmd):
     tk.add_argument('--pattern', default='gpt4', choices=['gpt4', 'gpt2'], help='train: the pre-tokenizer split '
                     '(default: gpt4)')
     tk.add_argument('--max-chars', type=int, metavar='N', help='train: read at most N characters of text')
-    tk.add_argument('--format', default='text', choices=['text', 'jsonl', 'chat'], help='train: how to read sources')
-    tk.add_argument('--text-field', default='text', metavar='F', help='train: the text field of JSONL sources')
+    tk.add_argument('--format', default='text', choices=['text', 'jsonl', 'chat'], help='how to read the sources (train) or the text (stats)')
+    tk.add_argument('--text-field', default='text', metavar='F', help='the text field of JSONL sources and text')
     tk.add_argument('--text', nargs='+', metavar='FILE', help='stats: the text to measure on')
     tk.add_argument('--force', action='store_true', help='train: replace an existing tokenizer folder')
     es = cmd('estimate', 'forecast a run before launch: parameters, FLOPs, memory per device, duration and disk')

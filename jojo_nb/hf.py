@@ -11,7 +11,7 @@ __all__ = ['EXPORT_MARK', 'CHAT_TEMPLATE', 'CHECKPOINT_META', 'gpt2_incompatible
            'load_for_inference', 'cmd_export']
 
 # %% ../nbs/35_hf.ipynb #074337d7
-import json, re, shutil
+import json, re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 import torch
@@ -19,7 +19,7 @@ from safetensors.torch import load_file
 from .core import JojoError, write_json, atomic_write, read_user_text
 from .config import ModelConfig, RunConfig
 from .device import pick_device, pick_dtype, autocast, keep_freed_memory
-from .tokenizer import Tokenizer, TOKENIZER_META, TOKENIZER_MERGES
+from .tokenizer import Tokenizer, TOKENIZER_META, write_tokenizer_folder
 from .model import GPT
 from .checkpoint import resolve_checkpoint, load_model, is_hf_folder
 
@@ -212,6 +212,8 @@ def tokenizer_record(tok:Tokenizer) -> dict:
     "How a jojo export names its tokenizer: the encoding (or None for a trained folder, whose files go along), chat, identity."
     return dict(name=None if tok.folder else tok.name, chat=tok.chat, identity=tok.identity())
 
+_FOLDER_KEYS = {'format', 'version', 'name', 'pattern', 'special_tokens', 'n_vocab', 'identity', 'ranks'}  # the rest is info
+
 def write_hf_tokenizer(tok:Tokenizer, out, block_size:int) -> Path:
     "Write `tokenizer.json`, `tokenizer_config.json` and `generation_config.json` for `tok` into the folder `out`."
     out = Path(out)
@@ -225,8 +227,10 @@ def write_hf_tokenizer(tok:Tokenizer, out, block_size:int) -> Path:
     write_json(out/'tokenizer_config.json', config)
     write_json(out/'generation_config.json', dict(bos_token_id=tok.eot, eos_token_id=stops or None,
                                                   pad_token_id=stops[0] if stops else None))
-    if tok.folder:  # a trained tokenizer: the folder is then a jojo tokenizer folder too
-        for f in (TOKENIZER_MERGES, TOKENIZER_META): shutil.copyfile(Path(tok.name).expanduser()/f, out/f)
+    if tok.folder:  # a trained tokenizer: the folder is then a jojo tokenizer folder too, written from memory
+        f = tok.folder
+        info = {k: v for k, v in f.items() if k not in _FOLDER_KEYS}
+        write_tokenizer_folder(out, f['name'], f['ranks'], f['pattern'], f['special_tokens'], info)
     return out
 
 def folder_tokenizer(folder) -> Tokenizer:
