@@ -9,10 +9,10 @@ __all__ = ['SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'POSITIVE', 'NON_NEGATIVE', 
            'OptimConfig', 'TrainConfig', 'CheckpointConfig', 'LogConfig', 'EvalConfig', 'FP8Config', 'RunConfig',
            'FieldInfo', 'config_fields', 'check_key', 'field_choices', 'check_choice', 'coerce', 'to_dict', 'flatten',
            'get_key', 'from_dict', 'resolve_layers', 'parse_overrides', 'load_config', 'check_data', 'validate_config',
-           'configs_diff', 'config_diff', 'preset_diff', 'save_config', 'config_from_json']
+           'run_length', 'configs_diff', 'config_diff', 'preset_diff', 'save_config', 'config_from_json']
 
 # %% ../nbs/01_config.ipynb #ec37e152
-import copy, dataclasses, difflib, functools, json, typing
+import copy, dataclasses, difflib, functools, json, math, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Literal
@@ -519,6 +519,22 @@ def validate_config(cfg:RunConfig, world_size:int=1) -> RunConfig:
     _check_fp8(cfg.fp8)
     _check_fsdp(cfg)
     return cfg
+
+# %% ../nbs/01_config.ipynb #e91c4e7f
+def run_length(t:TrainConfig, # the train section: micro-batch, total batch and the run's length
+               block_size:int, # tokens per row
+               world:int=1, # processes
+               batches_per_epoch:int|None=None, # micro-batches each process reads in an epoch (None: not known)
+              ) -> tuple[int, int, int|None]:
+    "`(grad_accum, tokens_per_step, max_steps)`; `max_steps` is None for a run counted in epochs of unknown data."
+    B = t.micro_batch_size
+    accum = max(1, t.total_batch_size // (B * block_size * world)) if t.total_batch_size else 1
+    per_step = B * block_size * world * accum
+    if t.max_steps: steps = t.max_steps
+    elif t.epochs:
+        steps = None if batches_per_epoch is None else math.ceil(t.epochs * max(1, batches_per_epoch // accum))
+    else: steps = math.ceil(t.max_tokens / per_step)
+    return accum, per_step, steps
 
 # %% ../nbs/01_config.ipynb #da8c5fcc
 def configs_diff(*configs:RunConfig|dict) -> dict:

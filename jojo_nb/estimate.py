@@ -12,11 +12,11 @@ __all__ = ['CHUNK_LOGITS', 'TENSOR_OVERHEAD', 'STATE_EXTRAS', 'LOG_BYTES', 'ASSU
            'estimate', 'format_estimate', 'cmd_estimate', 'folder_bytes']
 
 # %% ../nbs/95_estimate.ipynb #ade03513
-import copy, dataclasses, json, math, shutil, sys, tempfile, time
+import copy, dataclasses, json, shutil, sys, tempfile, time
 from pathlib import Path
 import torch
 from .core import JojoError
-from .config import RunConfig, ModelConfig
+from .config import RunConfig, ModelConfig, run_length
 from .device import pick_device, pick_dtype
 from .tokenizer import Tokenizer
 from .data import default_out, hub_source
@@ -81,14 +81,9 @@ def prepared_tokens(cfg:RunConfig) -> int|None:
 
 def batch_plan(cfg:RunConfig, nproc:int=1, train_tokens:int|None=None) -> dict:
     "Micro-batch, accumulation, tokens per step and the run's steps as the trainer works them out (None: unknown)."
-    t, B, T = cfg.train, cfg.train.micro_batch_size, cfg.model.block_size
-    accum = max(1, t.total_batch_size // (B * T * nproc)) if t.total_batch_size else 1
-    per_step = B * T * nproc * accum
+    B, T = cfg.train.micro_batch_size, cfg.model.block_size
     batches = ((train_tokens - T) // T) // (nproc * B) if train_tokens else None  # TokenLoader: windows per rank
-    steps_per_epoch = max(1, batches // accum) if batches else None
-    if t.max_steps: steps = t.max_steps
-    elif t.max_tokens: steps = math.ceil(t.max_tokens / per_step)
-    else: steps = math.ceil(t.epochs * steps_per_epoch) if steps_per_epoch else None
+    accum, per_step, steps = run_length(cfg.train, T, nproc, batches)
     return dict(micro_batch_size=B, block_size=T, nproc=nproc, grad_accum=accum, tokens_per_micro_batch=B * T,
                 tokens_per_step=per_step, batches_per_epoch=batches, max_steps=steps,
                 tokens=steps * per_step if steps else None)

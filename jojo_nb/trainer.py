@@ -14,7 +14,7 @@ import torch
 import torch.distributed as dist
 from fastcore.basics import patch
 from .core import JojoError, version_info, first_line, os_error_line, shown_path
-from .config import RunConfig, DataConfig, to_dict, flatten
+from .config import RunConfig, DataConfig, to_dict, flatten, run_length
 from .device import dist_env, start_process_group, pick_device, pick_dtype, autocast, keep_freed_memory
 from .runs import RunDir, RunLock
 from .tokenizer import Tokenizer, looks_like_folder
@@ -100,15 +100,12 @@ def _setup_data(self:Trainer):
         raise JojoError(f"model.vocab_size={cfg.model.vocab_size} is smaller than tokenizer {cfg.data.tokenizer!r}'s "
                         f"{self.tokenizer.n_vocab} ids; use 0 (take it from the tokenizer) or {self.tokenizer.n_vocab}")
     B, T = t.micro_batch_size, cfg.model.block_size
-    self.grad_accum = max(1, t.total_batch_size // (B * T * self.world)) if t.total_batch_size else 1
-    self.tokens_per_step = B * T * self.world * self.grad_accum
     def loader(split, shuffle):
         return TokenLoader(self.data_path, split, B, T, self.rank, self.world, t.seed, shuffle, self.tokenizer,
                            cfg.data.chat_rows)
     self.train_loader, self.val_loader = loader('train', True), loader('val', False)
-    steps_per_epoch = max(1, self.train_loader.batches_per_epoch // self.grad_accum)
-    self.max_steps = (t.max_steps or (math.ceil(t.epochs * steps_per_epoch) if t.epochs else
-                      math.ceil(t.max_tokens / self.tokens_per_step)))
+    self.grad_accum, self.tokens_per_step, self.max_steps = run_length(t, T, self.world,
+                                                                       self.train_loader.batches_per_epoch)
 
 @patch
 def _prepare_data(self:Trainer) -> Path:
