@@ -255,7 +255,7 @@ def check_no_links(folder, what:str='folder', max_entries:int=1_000_000):
             for e in it:
                 seen += 1
                 if seen > max_entries: return
-                if e.is_symlink(): _refuse_link(e.path, f'{what} holds')
+                if e.is_symlink(): _refuse_link(e.path, f'in the {what},')
                 if e.is_dir(follow_symlinks=False): stack.append(Path(e.path))
 
 

@@ -11,7 +11,8 @@ __all__ = ['RunDir', 'check_run_name', 'new_run_name', 'list_runs', 'find_run', 
 import json, os, socket, time
 from pathlib import Path
 from fastcore.basics import patch
-from .core import JojoError, write_json, version_info, pid_alive
+from .core import (JojoError, write_json, version_info, pid_alive, read_json, open_no_follow, check_no_links,
+                          write_marker)
 from .config import RunConfig, save_config, preset_diff, config_from_json
 
 # %% ../nbs/02_runs.ipynb #2a06c704
@@ -49,11 +50,12 @@ def _now(): return time.strftime('%Y-%m-%dT%H:%M:%S%z')
 @patch
 def status(self:RunDir) -> dict:
     "The contents of `run.json`; a run marked running whose process is gone from this host is reported `crashed`."
-    try: st = json.loads(self.run_file.read_text())
-    except FileNotFoundError: return {}
-    except json.JSONDecodeError: return {'status': 'unknown'}
-    here = st.get('host') == socket.gethostname()
-    if st.get('status') == 'running' and here and st.get('pid') and not pid_alive(st['pid']): st['status'] = 'crashed'
+    if not self.run_file.exists(): return {}
+    try: st = read_json(self.run_file, 'run status file')
+    except JojoError: return {'status': 'unknown'}  # damaged or not jojo's: the run is shown, its status unknown
+    here, pid = st.get('host') == socket.gethostname(), st.get('pid')
+    if st.get('status') == 'running' and here and type(pid) is int and 0 < pid < 2**31 and not pid_alive(pid):
+        st['status'] = 'crashed'
     return st
 
 @patch
@@ -68,12 +70,16 @@ def update_status(self:RunDir, **fields) -> dict:
 def start(self:RunDir, cfg:RunConfig, world_size:int=1, resumed:bool=False) -> dict:
     "Create the run directory, write `config.json` and `config_diff.json`, and mark the run running."
     self.path.mkdir(parents=True, exist_ok=True)
+    check_no_links(self.path, 'run folder')
+    write_marker(self.path, 'run')
     save_config(cfg, self.config_file)
     write_json(self.config_diff_file, {k: {'preset': a, 'run': b} for k, (a, b) in preset_diff(cfg).items()})
     prev = self.status()
     return self.update_status(**{**version_info(), 'status': 'running', 'pid': os.getpid(), 'world_size': world_size,
                                  'start_time': prev.get('start_time') if resumed else _now(), 'end_time': None,
-                                 'resumes': prev.get('resumes', 0) + (1 if resumed else 0), 'preset': cfg.preset})
+                                 'resumes': _count(prev.get('resumes')) + (1 if resumed else 0), 'preset': cfg.preset})
+
+def _count(v) -> int: return v if type(v) is int and v >= 0 else 0
 
 @patch
 def finish(self:RunDir, status:str='finished', **fields) -> dict:
@@ -89,10 +95,11 @@ def load_config(self:RunDir) -> RunConfig:
 # %% ../nbs/02_runs.ipynb #7bf2c13b
 def check_run_name(name:str) -> str:
     "`name` if it is a usable run name: one printable path component (no `/`, not `.` or `..`), else a `JojoError`."
-    bad = (not name or name in ('.', '..') or '/' in name or '\\' in name or not name.isprintable()
+    bad = (not name or name in ('.', '..') or any(c in name for c in '/\\:') or not name.isprintable()
            or name != name.strip() or len(name.encode()) > 200)
     if bad: raise JojoError(f"run name {name!r} is not a plain folder name (letters, digits, '-', '_', '.'; no '/', "
-                            f"not '..'); choose another --run-name (use --runs-dir for where runs live)")
+                            f"no ':' (RUN:best names a checkpoint), not '..'); choose another --run-name "
+                            f"(use --runs-dir for where runs live)")
     return name
 
 def new_run_name(preset:str='') -> str:
@@ -126,9 +133,8 @@ class RunLock:
 
     def holder(self) -> str:
         "Who holds the lock, as the lock file says."
-        try: h = json.loads(self.file.read_text())
-        except (OSError, ValueError): return 'another process'
-        if not isinstance(h, dict): return 'another process'
+        try: h = read_json(self.file, 'lock file', limit=1 << 12)
+        except JojoError: return 'another process'
         return f"process {h.get('pid')} on host {h.get('host')} (since {h.get('since')})"
 
 # %% ../nbs/02_runs.ipynb #071dfbea
@@ -138,7 +144,8 @@ def acquire(self:RunLock) -> RunLock:
     import fcntl
     if self.fd is not None: return self
     self.run.path.mkdir(parents=True, exist_ok=True)
-    fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+    check_no_links(self.run.path, 'run folder')  # before anything is written there
+    fd = open_no_follow(self.file, os.O_RDWR | os.O_CREAT, what='lock file')
     try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
@@ -152,7 +159,7 @@ def acquire(self:RunLock) -> RunLock:
 @patch
 def check(self:RunLock):
     "Raise like `acquire` when another process holds the lock; take nothing (and write nothing for a new run)."
-    if self.fd is None and self.file.exists(): self.acquire().release()
+    if self.fd is None and (self.file.exists() or self.file.is_symlink()): self.acquire().release()
 
 @patch
 def release(self:RunLock):
