@@ -8,7 +8,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/data.html.md"""
 __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'PACKAGED', 'DATASETS', 'HUB_DATASETS', 'PIECE', 'PROCESS_BYTES', 'SHARD_TOKENS',
            'shard_bytes', 'write_shard', 'read_shard', 'download', 'NamedDataset', 'fetch_dataset', 'resolve_sources',
            'HubDataset', 'hub_source', 'fetch_hub_dataset', 'SourceError', 'check_text_file', 'read_documents',
-           'encode_stream', 'default_out', 'remove_abandoned', 'prepare', 'TokenLoader']
+           'encode_stream', 'default_out', 'remove_abandoned', 'read_metadata', 'prepare', 'TokenLoader']
 
 # %% ../nbs/11_data.ipynb #9e5f63f7
 import dataclasses, glob, hashlib, http.client, importlib.resources, json, os, shutil, struct, sys, time, warnings
@@ -19,8 +19,8 @@ from typing import Iterator
 import numpy as np
 from fastcore.basics import patch
 from .core import (JojoError, IGNORE_INDEX, atomic_write, write_json, sha256_file, data_dir, cache_dir,
-                          pid_alive, shown_path, first_line)
-from .config import DataConfig, check_choice, check_data
+                          pid_alive, shown_path, first_line, read_json, checked, check_replaceable, replace_folder)
+from .config import DataConfig, check_choice, check_data, field_choices
 from .tokenizer import ROLES, Tokenizer, check_identity, looks_like_folder
 
 # %% ../nbs/11_data.ipynb #50e6022c
@@ -459,24 +459,29 @@ def remove_abandoned(out:Path):
 def _write_prepared(out:Path, files:list[Path], tok:Tokenizer, data:DataConfig, request:dict, workers:int,
                     shard_tokens:int, progress:bool) -> dict:
     "Prepare into a temporary folder, `metadata.json` last, then put it in the place of `out`; returns the metadata."
-    remove_abandoned(out)
-    tmp = out.with_name(f'.{out.name}.tmp-{os.getpid()}')
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    meta = {}
+    def build(tmp:Path):
         total_bytes = sum(s['size'] for s in request['sources'])
         written = _prepare_into(tmp, files, tok, data, workers, shard_tokens, total_bytes, progress)
-        meta = {**request, **written, 'jojo_nb': _version(), 'time': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+        meta.update({**request, **written, 'jojo_nb': _version(), 'time': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
         write_json(tmp/'metadata.json', meta)
-        if out.exists():  # readers see the old folder or the new one, never a mix
-            trash = out.with_name(f'.{out.name}.old-{os.getpid()}')
-            os.replace(out, trash)
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else: os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    replace_folder(out, 'prepared', build)
+    return meta
+
+def read_metadata(path) -> dict:
+    "The `metadata.json` of prepared folder `path`, with the keys readers use checked, or a one-line `JojoError`."
+    path = Path(path)
+    if not (path/'metadata.json').exists():
+        raise JojoError(f"{path} has no metadata.json; run `jojo prepare` first (or a prepare was interrupted)")
+    f = path/'metadata.json'
+    meta = read_json(f, 'prepared data metadata', limit=64 << 20)
+    checked(meta, 'tokenizer', dict, str(f))
+    if (fmt := checked(meta, 'format', str, str(f))) not in field_choices('data.format'):
+        raise JojoError(f"{f}: format {fmt!r} is not one of {', '.join(field_choices('data.format'))}")
+    for split in ('train', 'val'):
+        part = checked(meta, split, dict, str(f))
+        checked(part, 'shards', int, f"{f}: {split}", lo=0, hi=1 << 20)
+        checked(part, 'tokens', int, f"{f}: {split}", lo=0)
     return meta
 
 def _version():
@@ -484,6 +489,11 @@ def _version():
     return __version__
 
 # %% ../nbs/11_data.ipynb #5bc6157f
+def _cached_metadata(out:Path) -> dict|None:
+    "What a previous prepare into `out` recorded, or None when there is none (or it cannot be read: prepare again)."
+    try: return read_metadata(out) if (out/'metadata.json').exists() else None
+    except JojoError: return None
+
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             *,
@@ -501,7 +511,8 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
     for f in files: check_text_file(f)  # every file's problem is found before any work
     tok = Tokenizer(data.tokenizer, chat=data.format == 'chat')
     out = Path(out) if out else default_out(sources, data.tokenizer, data.format)
-    old = json.loads((out/'metadata.json').read_text()) if (out/'metadata.json').exists() else None
+    check_replaceable(out, 'prepared')  # before any work: never the user's own folder
+    old = _cached_metadata(out)
     request = _request(files, tok, data, old)
     if old and not no_cache:
         why = _why_stale(old, request)
@@ -525,10 +536,7 @@ class TokenLoader:
                  tokenizer:Tokenizer|None=None, # when given, the data must have been made with it
                  chat_rows:str=DataConfig.chat_rows): # chat data: pack conversations into rows, or pad one per row
         self.path = Path(path)
-        if not (self.path/'metadata.json').exists():
-            raise JojoError(f"{self.path} has no metadata.json; run `jojo prepare` first "
-                            f"(or a prepare was interrupted)")
-        self.meta = json.loads((self.path/'metadata.json').read_text())
+        self.meta = read_metadata(self.path)
         if tokenizer is not None: check_identity(tokenizer.identity(), self.meta['tokenizer'], str(self.path))
         n_shards = self.meta[split]['shards']
         self.shards = [read_shard(self.path/f'{split}_{i:06d}.bin') for i in range(n_shards)]
