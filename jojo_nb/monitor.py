@@ -14,7 +14,7 @@ import html, json, math, struct, threading, time, warnings
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from .core import read_jsonl
+from .core import JojoError, read_jsonl, read_json
 from .runs import RunDir, list_runs, find_run
 from .config import configs_diff
 from .metrics import TB_TAGS
@@ -95,9 +95,10 @@ def series(self:RunData,
 def progress(self:RunData) -> dict:
     "Step, total steps, status (and the error that ended a crashed run), and an ETA in seconds while it runs."
     st, cfg = self.run.status(), {}
-    try: cfg = json.loads(self.run.config_file.read_text())
-    except (OSError, json.JSONDecodeError): pass
-    total = (cfg.get('train') or {}).get('max_steps') or None
+    try: cfg = read_json(self.run.config_file, 'run config')
+    except JojoError: pass  # a damaged or missing config: no total, no ETA
+    train = cfg.get('train') if isinstance(cfg.get('train'), dict) else {}
+    total = train.get('max_steps') if type(train.get('max_steps')) is int and train['max_steps'] > 0 else None
     steps = self.series('loss')[0]
     step = int(steps[-1]) if len(steps) else 0
     recent = self.series('dt_ms')[1][-50:]
@@ -125,12 +126,15 @@ def _masked_crc(b:bytes) -> int:
     c = _crc32c(b)
     return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
+from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as _masked_crc32c
+
 _SMALL = 256  # records shorter than this (every scalar event) are found without walking the file
 _HEADER_CRC = np.array([_masked_crc(struct.pack('<Q', n)) for n in range(_SMALL)], dtype=np.uint32)
 
 # %% ../nbs/80_monitor.ipynb #f562b732
 def record_spans(data:bytes) -> tuple[np.ndarray, np.ndarray, int]:
-    "`(starts, lengths, end)` of the complete TFRecords in `data`; `end` is the offset after the last one."
+    """`(starts, lengths, end)` of the complete TFRecords in `data` whose checksums hold; `end` is the offset after the
+    last one."""
     n = len(data)
     empty = np.zeros(0, np.int64)
     if n < 12: return empty, empty, 0
@@ -152,9 +156,16 @@ def record_spans(data:bytes) -> tuple[np.ndarray, np.ndarray, int]:
             if j < i: break
             out_s.append(starts[i:j + 1]); out_l.append(sizes[i:j + 1]); pos = int(nxt[j])
             continue
-        (size,) = struct.unpack_from('<Q', data, pos)  # a large record
+        (size,) = struct.unpack_from('<Q', data, pos)  # a large record: its checksums are checked one by one
+        if _masked_crc32c(data[pos:pos + 8]) != struct.unpack_from('<I', data, pos + 8)[0]:
+            later = starts[starts > pos]  # damaged here: go on at the next intact small record, if any
+            if not len(later): break
+            pos = int(later[0]); continue
         if pos + 16 + size > n: break  # still being written
-        out_s.append(np.array([pos])); out_l.append(np.array([size])); pos += 16 + size
+        body = data[pos + 12:pos + 12 + size]
+        if _masked_crc32c(body) == struct.unpack_from('<I', data, pos + 12 + size)[0]:
+            out_s.append(np.array([pos])); out_l.append(np.array([size]))
+        pos += 16 + size
     if not out_s: return empty, empty, pos
     return np.concatenate(out_s), np.concatenate(out_l), pos
 
@@ -203,10 +214,12 @@ def _one_per_step(steps, walls, values) -> tuple:
 # %% ../nbs/80_monitor.ipynb #19aa6e6f
 def _other_events(data:bytes, starts:np.ndarray, sizes:np.ndarray, rest:list[int]) -> tuple[dict, list[int]]:
     "`{tag: (steps, wall_times, values)}` of the scalars among the records `rest`, and the steps of their purges."
+    from google.protobuf.message import DecodeError
     from tensorboard.compat.proto.event_pb2 import Event, SessionLog
     points, purges = {}, []
     for i in rest:
-        e = Event.FromString(data[starts[i] + 12:starts[i] + 12 + sizes[i]])
+        try: e = Event.FromString(data[starts[i] + 12:starts[i] + 12 + sizes[i]])
+        except DecodeError: continue  # a record whose checksums hold but that is no event: not ours to show
         if e.HasField('session_log') and e.session_log.status == SessionLog.START and e.step > 0: purges.append(e.step)
         for v in e.summary.value:
             kind = v.WhichOneof('value')
@@ -702,8 +715,8 @@ def config_diff_html(self:RunMonitor) -> str:
     "A table of the config keys that differ between the selected runs ('configs identical' when none do)."
     cfgs = {}
     for n in self.select.value:
-        try: cfgs[n] = json.loads((self.runs_dir/n/'config.json').read_text())
-        except (OSError, json.JSONDecodeError): pass
+        try: cfgs[n] = read_json(self.runs_dir/n/'config.json', 'run config')
+        except JojoError: pass
     if len(cfgs) < 2: return ''
     names, diff = list(cfgs), configs_diff(*cfgs.values())
     if not diff: return '<b>config</b>: <i>configs identical</i>'
