@@ -48,6 +48,7 @@ class RunData:
 
 # %% ../nbs/80_monitor.ipynb #222adb92
 def _is_number(v) -> bool: return isinstance(v, (int, float)) or v in ('nan', 'inf', '-inf')
+def _is_step(v) -> bool: return type(v) in (int, float) and 0 <= v < 2**53
 
 @patch
 def _read_jsonl(self:RunData) -> int:
@@ -56,7 +57,7 @@ def _read_jsonl(self:RunData) -> int:
     if end < self.offset:  # rewritten: read it all again
         self._records, self._points, self._elapsed, self._arrays, self._smoothed = [], {}, 0.0, {}, {}
     self.offset = end
-    new = [r for r in recs if isinstance(r.get('step', 0), (int, float))]
+    new = [r for r in recs if _is_step(r.get('step'))]  # a record without a usable step cannot be placed
     for r in new:  # each key's column grows here, so a redraw never walks the records again
         if 'loss' in r: self._elapsed += _num(r.get('dt_ms', 0)) / 1e3
         where = (_num(r.get('step')), _num(r.get('tokens')), self._elapsed)
@@ -71,7 +72,9 @@ def _num(v) -> float:
     "A record's value as a float; `None` and anything that is not a number are NaN, 'nan' and 'inf' are floats."
     if v is None: return math.nan
     if isinstance(v, str): return float(v) if v in ('nan', 'inf', '-inf') else math.nan
-    return float(v)
+    if not isinstance(v, (int, float)): return math.nan
+    try: return float(v)
+    except OverflowError: return math.inf if v > 0 else -math.inf  # an integer beyond any float
 
 _X = {'step': 0, 'tokens': 1, 'time': 2}
 

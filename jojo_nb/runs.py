@@ -159,7 +159,9 @@ def acquire(self:RunLock) -> RunLock:
 @patch
 def check(self:RunLock):
     "Raise like `acquire` when another process holds the lock; take nothing (and write nothing for a new run)."
-    if self.fd is None and (self.file.exists() or self.file.is_symlink()): self.acquire().release()
+    if self.fd is not None: return
+    if self.run.path.is_dir(): check_no_links(self.run.path, 'run folder')
+    if self.file.exists(): self.acquire().release()
 
 @patch
 def release(self:RunLock):

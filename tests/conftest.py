@@ -38,3 +38,30 @@ def train_tiny(folder, data, steps:int, name:str='r', **over):
     p = run_jojo('train', *tiny_args(data, steps=steps, **over), '--run-name', name, cwd=folder)
     assert p.returncode == 0, p.stderr[-2000:]
     return folder
+
+# The hostile-input tally: tests that feed jojo malformed or extreme input count each input here; the summary at the
+# end of the session prints how many were tried, how many ended in a traceback (must be 0) and how many files outside
+# a test's own folder were touched (must be 0).
+class HostileTally:
+    tried, tracebacks, touched = 0, [], []
+
+    @classmethod
+    def attempt(cls, fn, *args, **kwargs):
+        "Call `fn`: its result, or the `JojoError` it raised; any other exception is a traceback, recorded and raised."
+        from jojo_nb.core import JojoError
+        cls.tried += 1
+        try: return fn(*args, **kwargs)
+        except JojoError as e: return e
+        except Exception as e:
+            cls.tracebacks.append(f"{getattr(fn, '__name__', fn)}: {type(e).__name__}: {e}"[:300])
+            raise
+
+def pytest_terminal_summary(terminalreporter):
+    t = HostileTally
+    if not t.tried: return
+    terminalreporter.write_line(f"hostile inputs: {t.tried} tried, {len(t.tracebacks)} tracebacks, "
+                                f"{len(t.touched)} files outside the tests' own folders touched")
+    for line in (t.tracebacks + t.touched)[:20]: terminalreporter.write_line(f"  {line}")
+
+@pytest.fixture
+def hostile(): return HostileTally
