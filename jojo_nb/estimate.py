@@ -8,14 +8,14 @@ Docs: https://jojo-nb.github.io/jojo_nb/estimate.html.md"""
 __all__ = ['CHUNK_LOGITS', 'TENSOR_OVERHEAD', 'STATE_EXTRAS', 'LOG_BYTES', 'ASSUMED_MFU', 'human_bytes', 'human_count',
            'human_seconds', 'resolved_model', 'meta_model', 'planned_device', 'prepared_tokens', 'batch_plan',
            'activation_bytes', 'saved_tensor_bytes', 'loss_head_bytes', 'memory_plan', 'checkpoint_bytes', 'save_steps',
-           'epoch_end_steps', 'retained_files', 'evaluations', 'disk_plan', 'duration_from_peak', 'measure_steps',
-           'estimate', 'format_estimate', 'cmd_estimate', 'folder_bytes']
+           'epoch_end_steps', 'retained_files', 'floor_sum', 'checkpoint_counts', 'evaluations', 'disk_plan',
+           'duration_from_peak', 'measure_steps', 'estimate', 'format_estimate', 'cmd_estimate', 'folder_bytes']
 
 # %% ../nbs/95_estimate.ipynb #ade03513
 import copy, dataclasses, json, shutil, sys, tempfile, time
 from pathlib import Path
 import torch
-from .core import JojoError
+from .core import JojoError, read_json, checked
 from .config import RunConfig, ModelConfig, run_length
 from .device import pick_device, pick_dtype
 from .tokenizer import Tokenizer
@@ -76,13 +76,17 @@ def prepared_tokens(cfg:RunConfig) -> int|None:
     if not (folder/'metadata.json').is_file():
         fmt = 'jsonl' if d.format == 'text' and hub_source(d.dataset) else d.format  # as `prepare` reads Hub data
         folder = default_out([d.dataset], d.tokenizer, fmt)
-    try: return int(json.loads((folder/'metadata.json').read_text())['train']['tokens'])
-    except (OSError, ValueError, KeyError, TypeError): return None
+    path = folder/'metadata.json'
+    if not path.is_file(): return None
+    try:  # the forecast goes on without the data's size when its metadata cannot be read
+        meta = read_json(path, 'prepared data metadata')
+        return checked(checked(meta, 'train', dict, str(path)), 'tokens', int, f'{path}: train', lo=0)
+    except JojoError: return None
 
 def batch_plan(cfg:RunConfig, nproc:int=1, train_tokens:int|None=None) -> dict:
     "Micro-batch, accumulation, tokens per step and the run's steps as the trainer works them out (None: unknown)."
     B, T = cfg.train.micro_batch_size, cfg.model.block_size
-    batches = ((train_tokens - T) // T) // (nproc * B) if train_tokens else None  # TokenLoader: windows per rank
+    batches = max(0, (train_tokens - T) // T) // (nproc * B) if train_tokens else None  # TokenLoader: windows per rank
     accum, per_step, steps = run_length(cfg.train, T, nproc, batches)
     return dict(micro_batch_size=B, block_size=T, nproc=nproc, grad_accum=accum, tokens_per_micro_batch=B * T,
                 tokens_per_step=per_step, batches_per_epoch=batches, max_steps=steps,
@@ -185,6 +189,53 @@ def retained_files(saves:list[int], keep:int, epoch_ends=(), keep_epochs:bool=Tr
         if keep_epochs: kept |= set(epoch_ends) & set(saves)
     return len(kept), len(kept) + (1 if best and len(saves) > len(kept) else 0)
 
+# %% ../nbs/95_estimate.ipynb #300898b4
+def floor_sum(n:int, m:int, a:int, b:int) -> int:
+    "`sum((a*i + b) // m for i in range(n))` in O(log) steps, for `n, a, b >= 0` and `m > 0`."
+    total = 0
+    while True:
+        if a >= m: total += n * (n - 1) // 2 * (a // m); a %= m
+        if b >= m: total += n * (b // m); b %= m
+        top = a * n + b
+        if top < m: return total
+        n, b = divmod(top, m)
+        m, a = a, m
+
+def _epoch_steps(x:int, per_epoch:int|None, accum:int) -> int:
+    "How many of the steps 1..x see an epoch end (micro-batch k*per_epoch falls in step s's ((s-1)*accum, s*accum])."
+    if not per_epoch or per_epoch <= 0 or x <= 0: return 0
+    return x if accum >= per_epoch else x * accum // per_epoch
+
+def _interval_epoch_steps(x:int, interval:int, per_epoch:int|None, accum:int) -> int:
+    "How many of the steps 1..x are a multiple of `interval` and see an epoch end."
+    if not interval or not per_epoch or per_epoch <= 0 or x <= 0: return 0
+    J, ca = x // interval, interval * accum
+    if accum >= per_epoch: return J
+    return floor_sum(J, per_epoch, ca, ca) - floor_sum(J, per_epoch, ca, ca - accum)
+
+def _saves_upto(x:int, interval:int, per_epoch:int|None, accum:int) -> int:
+    "Saves at the steps 1..x at every `interval` and every epoch end (the last step aside)."
+    if x <= 0: return 0
+    return ((x // interval) if interval else 0) + _epoch_steps(x, per_epoch, accum) - \
+           _interval_epoch_steps(x, interval, per_epoch, accum)
+
+def checkpoint_counts(max_steps:int, interval:int, keep:int, batches_per_epoch:int|None=None, grad_accum:int=1,
+                      keep_epochs:bool=True, best:bool=True, sharded:bool=False) -> dict:
+    "`saves`, `files` and `files_at_most` as `save_steps` and `retained_files` count them, in closed form (any size)."
+    N, args = max_steps, (interval, batches_per_epoch, grad_accum)
+    if N <= 0: return dict(saves=0, files=0, files_at_most=0)
+    saves = _saves_upto(N - 1, *args) + 1  # the last step always saves
+    rolling = min(saves, keep if sharded else max(keep, 2))  # the newest `keep` (and latest and its backup)
+    files = rolling
+    if keep_epochs and not sharded:  # the epoch ends older than the rolling ones are kept too
+        older, lo, hi = saves - rolling, 0, N - 1  # the step of the newest save not kept as a rolling one
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _saves_upto(mid, *args) >= older: hi = mid
+            else: lo = mid + 1
+        files += _epoch_steps(lo, batches_per_epoch, grad_accum) if older else 0
+    return dict(saves=saves, files=files, files_at_most=files + (1 if best and saves > files else 0))
+
 # %% ../nbs/95_estimate.ipynb #edf1dbbc
 LOG_BYTES = dict(record=250, tensorboard=350, sidecar=450, fixed=8 << 10)  # measured on tiny-cpu runs
 
@@ -192,17 +243,19 @@ def evaluations(max_steps:int, interval:int) -> int:
     "How many evaluations a run of `max_steps` makes: every `interval` steps and at the end."
     return 0 if not interval else max_steps // interval + (1 if max_steps % interval else 0)
 
-def disk_plan(cfg:RunConfig, ckpt_bytes:int, max_steps:int, epoch_ends=(), sharded:bool=False) -> dict:
+def disk_plan(cfg:RunConfig, ckpt_bytes:int, max_steps:int, batches_per_epoch:int|None=None, grad_accum:int=1,
+              sharded:bool=False) -> dict:
     "The disk a run's folder fills by its end (checkpoints by the retention policy, and logs), and the peak."
     c, e = cfg.checkpoint, cfg.eval
-    saves = save_steps(max_steps, c.interval, epoch_ends)
-    expected, at_most = retained_files(saves, c.keep, epoch_ends, c.epoch, c.best and bool(e.interval), sharded)
+    n = checkpoint_counts(max_steps, c.interval, c.keep, batches_per_epoch, grad_accum, c.epoch,
+                          c.best and bool(e.interval), sharded)
+    expected, at_most = n['files'], n['files_at_most']
     evals = evaluations(max_steps, e.interval)
     chars = 1 if cfg.data.tokenizer == 'bytes' else 4
     logs = (LOG_BYTES['record'] * (max_steps // cfg.train.log_interval + evals) + LOG_BYTES['fixed'] +
             LOG_BYTES['tensorboard'] * max_steps // cfg.train.log_interval * cfg.log.tensorboard +
             evals * len(e.sample_prompts) * (e.sample_tokens * chars + 120) + LOG_BYTES['sidecar'] * (at_most + 3))
-    return dict(checkpoint_bytes=ckpt_bytes, saves=len(saves), files=expected, files_at_most=at_most,
+    return dict(checkpoint_bytes=ckpt_bytes, saves=n['saves'], files=expected, files_at_most=at_most,
                 logs_bytes=logs, bytes=expected * ckpt_bytes + logs, bytes_at_most=at_most * ckpt_bytes + logs,
                 peak_bytes=(at_most + 1) * ckpt_bytes + logs)
 
@@ -260,12 +313,11 @@ def _peak_rss() -> int|None:
     return peak if sys.platform == 'darwin' else peak * 1024
 
 # %% ../nbs/95_estimate.ipynb #8aabbcd0
-def _duration(plan:dict, timing:dict, cfg:RunConfig, epoch_ends:list[int], note:str) -> dict:
-    "`timing` (seconds per step, evaluation, save) spread over the run's steps, evaluations and saves."
+def _duration(plan:dict, timing:dict, cfg:RunConfig, saves:int|None, note:str) -> dict:
+    "`timing` (seconds per step, evaluation, save) spread over the run's steps, evaluations and `saves`."
     steps = plan['max_steps']
     if steps is None: return {**timing, 'note': note + '; the run length needs the prepared data (train.epochs)'}
     evals = evaluations(steps, cfg.eval.interval)
-    saves = len(save_steps(steps, cfg.checkpoint.interval, epoch_ends))
     parts = dict(train_s=steps * timing['step_s'], eval_s_total=evals * timing['eval_s'],
                  save_s_total=saves * timing['save_s'])
     return {**timing, 'evaluations': evals, 'saves': saves, **parts, 'total_s': sum(parts.values()), 'note': note}
@@ -297,15 +349,15 @@ def estimate(cfg:RunConfig, nproc:int=1, measure:bool=False) -> dict:
     else: plan = batch_plan(cfg, nproc, prepared_tokens(cfg))
     plan['tokens'] = plan['max_steps'] * plan['tokens_per_step'] if plan['max_steps'] else None
     if measured: plan['batches_per_epoch'] = measured['batches_per_epoch'] // nproc
-    epoch_ends = epoch_end_steps(plan['max_steps'] or 0, plan['batches_per_epoch'], plan['grad_accum'])
     fsdp_run = cfg.train.strategy == 'fsdp' and nproc > 1
     memory = dict(replicated=memory_plan(model, cfg, dtype, dev.type, nproc),
                   fsdp=memory_plan(model, cfg, dtype, dev.type, nproc, fsdp=True) if nproc > 1 else None,
                   used='fsdp' if fsdp_run else 'replicated')
     ckpt = measured['checkpoint_bytes'] if measured else checkpoint_bytes(model, cfg)
-    disk = disk_plan(cfg, ckpt, plan['max_steps'], epoch_ends, sharded=fsdp_run) if plan['max_steps'] else None
+    disk = disk_plan(cfg, ckpt, plan['max_steps'], plan['batches_per_epoch'], plan['grad_accum'],
+                     sharded=fsdp_run) if plan['max_steps'] else None
     timing, note = _timing(cfg, plan, fpt, dev.type, device_name, measured)
-    duration = _duration(plan, timing, cfg, epoch_ends, note) if timing else dict(source=None, note=note)
+    duration = _duration(plan, timing, cfg, disk and disk['saves'], note) if timing else dict(source=None, note=note)
     room = torch.cuda.get_device_properties(dev).total_memory if dev.type == 'cuda' and torch.cuda.is_available() \
            else None
     return dict(preset=cfg.preset, device=device_name, device_memory_bytes=room,
@@ -362,8 +414,8 @@ def format_estimate(est:dict, free_bytes:int|None=None) -> str:
                    f"train.micro_batch_size (raise the accumulation) or shard with train.strategy fsdp")
     if d:
         out += _section('disk (the run folder at its end)', [
-            ('checkpoint', f"{human_bytes(d['checkpoint_bytes'])} each ({d['saves']} save{'s' * (d['saves'] != 1)})"),
-            ('files kept', f"{d['files']}" + (f" (at most {d['files_at_most']}, when best.pt is an older save)"
+            ('checkpoint', f"{human_bytes(d['checkpoint_bytes'])} each ({d['saves']:,} save{'s' * (d['saves'] != 1)})"),
+            ('files kept', f"{d['files']:,}" + (f" (at most {d['files_at_most']:,}, when best.pt is an older save)"
                                                if d['files_at_most'] > d['files'] else '')),
             ('logs', human_bytes(d['logs_bytes'])),
             ('run folder', f"{human_bytes(d['bytes'])} (at most {human_bytes(d['bytes_at_most'])}; "
