@@ -8,7 +8,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/sample.html.md"""
 __all__ = ['stream_text', 'chat_prompt', 'chat', 'check_sampling', 'cmd_sample']
 
 # %% ../nbs/70_sample.ipynb #325bf9c7
-import sys
+import math, sys
 from .core import JojoError, read_user_text
 from .tokenizer import Tokenizer
 from .checkpoint import checkpoint_spec
@@ -59,19 +59,26 @@ def chat(model, tok:Tokenizer, input_fn=input, print_fn=print, max_new_tokens:in
         history.append({'role': 'assistant', 'content': answer})
 
 # %% ../nbs/70_sample.ipynb #6cbbaadc
-def check_sampling(temperature:float=1.0, # 0 is greedy
+def _within(x, lo, hi) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and lo <= x <= hi
+
+def check_sampling(temperature:float=1.0, # 0 is greedy, else 0.001 to 100
                    top_k:int=0, # 0 is no limit
-                   top_p:float=1.0, # nucleus sampling: 1 keeps every token
+                   top_p:float=1.0, # nucleus sampling: 1e-6 to 1; 1 keeps every token
                    max_new_tokens:int=1,
-                   repetition_penalty:float=1.0, # 1 is none
+                   repetition_penalty:float=1.0, # 1 is none; 0.01 to 100
                   ):
-    "Raise `JojoError` naming the first sampling setting that is out of range."
-    if not temperature >= 0: raise JojoError(f"--temperature {temperature}: give 0 (greedy) or more")
-    if top_k < 0: raise JojoError(f"--top-k {top_k}: give 0 (no limit) or more")
-    if not 0 < top_p <= 1: raise JojoError(f"--top-p {top_p}: give a value in (0, 1]; 1 keeps every token")
-    if max_new_tokens < 1: raise JojoError(f"--max-new-tokens {max_new_tokens}: give 1 or more")
-    if not repetition_penalty > 0:
-        raise JojoError(f"--repetition-penalty {repetition_penalty}: give a value above 0; 1 is none")
+    """Raise `JojoError` naming the first sampling setting that is out of range: the ranges of `jojo sample`'s
+    options, in which sampling stays finite (a temperature of 1e-300 turns every logit into infinity)."""
+    if not (temperature == 0 or _within(temperature, 1e-3, 100)):
+        raise JojoError(f"--temperature {temperature}: give 0 (greedy) or a value from 0.001 to 100")
+    if not (isinstance(top_k, int) and top_k >= 0): raise JojoError(f"--top-k {top_k}: give 0 (no limit) or more")
+    if not _within(top_p, 1e-6, 1):
+        raise JojoError(f"--top-p {top_p}: give a value from 1e-06 to 1; 1 keeps every token")
+    if not (isinstance(max_new_tokens, int) and max_new_tokens >= 1):
+        raise JojoError(f"--max-new-tokens {max_new_tokens}: give 1 or more")
+    if not _within(repetition_penalty, 1e-2, 100):
+        raise JojoError(f"--repetition-penalty {repetition_penalty}: give a value from 0.01 to 100; 1 is none")
 
 # %% ../nbs/70_sample.ipynb #9b11390d
 def cmd_sample(args, extra=()) -> int:

@@ -15,7 +15,8 @@ import torch.distributed as dist
 from fastcore.basics import patch
 from .core import JojoError, version_info, first_line, os_error_line, shown_path
 from .config import RunConfig, DataConfig, to_dict, flatten, run_length
-from .device import dist_env, start_process_group, pick_device, pick_dtype, autocast, keep_freed_memory
+from .device import (dist_env, start_process_group, pick_device, pick_dtype, autocast, keep_freed_memory,
+                            launch_id)
 from .runs import RunDir, RunLock
 from .tokenizer import Tokenizer, looks_like_folder
 from .data import prepare, TokenLoader
@@ -469,15 +470,24 @@ def _track(self:Trainer, name:str, value:float):
 # %% ../nbs/50_trainer.ipynb #70748b7c
 @patch
 def _open_run(self:Trainer):
-    "Rank 0: take the run's lock, make the checkpoint manager, mark the run started, open the logs."
+    """Rank 0: take the run's lock, make the checkpoint manager, mark the run started (by this launch: see
+    `launch_id`), open the logs. A failure here (the logs, W&B) is recorded in `run.json`, never left running."""
     cfg, resumed = self.cfg, self.resumed_from is not None
     self.lock.acquire()
     try:
         self.ckpts = CheckpointManager(self.run.checkpoints, cfg.checkpoint.keep, cfg.checkpoint.async_save,
                                        cfg.checkpoint.epoch, cfg.checkpoint.best)
         self.run.start(cfg, self.world, resumed=resumed)
-    except BaseException: self.lock.release(); raise
-    self.logger = MetricsLogger(self.run, cfg.log.tensorboard, resume_step=self.step if resumed else None)
+        if launch_id(): self.run.update_status(launch_id=launch_id())  # torchrun's restarts may continue this run
+        self.logger = MetricsLogger(self.run, cfg.log.tensorboard, resume_step=self.step if resumed else None)
+    except BaseException as e:
+        try:
+            if self.run.run_file.exists():
+                self.run.finish('crashed', step=self.step, tokens=self.tokens, error=_error_line(e),
+                                exit_code=2 if isinstance(e, (JojoError, OSError)) else 1)
+        except (OSError, JojoError): pass  # the error that stopped the run is the one to show
+        finally: self.lock.release()
+        raise
     if not self.quiet:
         n = self.model.param_counts()
         print(f"jojo: run {self.run.path} | {n['total'] / 1e6:.2f}M parameters | {self.world} process(es) on "
