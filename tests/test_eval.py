@@ -49,7 +49,7 @@ def bad_bundle(tmp_path, break_it):
 BREAKS = {
     'missing file': (lambda b: (b/'eval_data/x/copa.jsonl').unlink(), "copa's data file"),
     'malformed line': (lambda b: (b/'eval_data/x/copa.jsonl').write_text('{"query": "q", "choices": ["a"], "gold": 0}\n'
-                                                                           '{not json\n'), 'copa.jsonl:2: malformed JSON'),
+                                                                           '{not json\n'), 'copa.jsonl:2: invalid JSON'),
     'missing field': (lambda b: (b/'eval_data/x/copa.jsonl').write_text('{"query": "q"}\n'), 'copa.jsonl:1: a multiple_choice item needs'),
     'unknown type': (lambda b: (b/'core.yaml').write_text((b/'core.yaml').read_text().replace('multiple_choice', 'ranking')),
                      "icl_task_type 'ranking'"),
