@@ -6,20 +6,23 @@ Docs: https://jojo-nb.github.io/jojo_nb/checkpoint.html.md"""
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'DEFAULTS', 'ARCH_KEYS', 'CheckpointError', 'is_sharded', 'is_hf_folder', 'Checkpoints',
-           'read_sidecar', 'capture_rng', 'restore_rng', 'upgrade', 'state_bytes', 'check_free_space',
-           'PendingCheckpoint', 'serialize_checkpoint', 'write_checkpoint', 'load_checkpoint', 'same_file_key',
-           'torch_cuda_used', 'CheckpointManager', 'checkpoint_folder', 'resolve_checkpoint', 'checkpoint_spec',
-           'resume_candidates', 'load_for_resume', 'safe_dcp_reader', 'save_sharded', 'verify_sharded', 'load_sharded',
-           'check_compatible', 'checkpoints_table', 'verify_all', 'prune', 'cmd_checkpoints', 'load_model']
+           'read_sidecar', 'sidecar_number', 'capture_rng', 'restore_rng', 'upgrade', 'state_bytes', 'check_free_space',
+           'PendingCheckpoint', 'serialize_checkpoint', 'write_checkpoint', 'load_checkpoint', 'check_torch_zip',
+           'torch_load', 'check_state', 'same_file_key', 'torch_cuda_used', 'CheckpointManager', 'checkpoint_folder',
+           'resolve_checkpoint', 'checkpoint_spec', 'resume_candidates', 'load_for_resume', 'safe_dcp_reader',
+           'save_sharded', 'verify_sharded', 'load_sharded', 'check_compatible', 'checkpoints_table', 'verify_all',
+           'prune', 'cmd_checkpoints', 'check_model_shape', 'weights_floor', 'load_model']
 
 # %% ../nbs/30_checkpoint.ipynb #eb422704
-import json, os, random, shutil, sys, threading, time, warnings
+import json, os, random, re, shutil, stat, struct, sys, threading, time, warnings, zipfile
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from .core import JojoError, write_json, sha256_file, fsync_dir, first_line, os_error_reason, fmt_value
+from .core import (JojoError, write_json, sha256_file, fsync_dir, first_line, os_error_reason, fmt_value,
+                          checked, check_shape, read_json)
 from .runs import RunDir, find_run, list_runs
 from .device import process_group
+
 
 # %% ../nbs/30_checkpoint.ipynb #dfbaf88c
 FORMAT_VERSION = 1
@@ -68,19 +71,21 @@ class Checkpoints:
 
 # %% ../nbs/30_checkpoint.ipynb #08957782
 def read_sidecar(path, strict:bool=False) -> dict|None:
-    """The sidecar of checkpoint `path`, or None when it has none; an unreadable one (not a JSON object, too large)
-    is None too, or with `strict` a `CheckpointError`."""
+    """The sidecar of checkpoint `path` (read by `read_json`), or None when it has none; an unreadable one (not a JSON
+    object, too large or too deep) is None too, or with `strict` a `CheckpointError`."""
     side = Checkpoints.sidecar(path)
-    try:
-        if side.stat().st_size > 64 << 20: raise ValueError('larger than 64 MiB')
-        info = json.loads(side.read_bytes())
-        if not isinstance(info, dict): raise ValueError(f'a JSON {type(info).__name__}, not an object')
-        return info
-    except FileNotFoundError: return None
-    except (OSError, ValueError) as e:
-        if strict: raise CheckpointError(f"sidecar {side} is damaged ({first_line(e)}); delete it to load "
-                                         f"{Path(path).name} unverified, or use another checkpoint") from None
+    if not side.exists() and not side.is_symlink(): return None
+    try: return read_json(side, 'sidecar', limit=64 << 20)
+    except JojoError as e:
+        if strict: raise CheckpointError(f"{e}; delete the sidecar to load {Path(path).name} unverified, or use "
+                                         f"another checkpoint") from None
         return None
+
+def sidecar_number(info:dict|None, key:str) -> int|float|None:
+    "`info[key]` when it is a finite number (sidecars may come from anywhere), else None."
+    v = (info or {}).get(key)
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) else None
+
 
 # %% ../nbs/30_checkpoint.ipynb #616d516a
 def capture_rng() -> dict:
@@ -100,7 +105,11 @@ def restore_rng(state:dict):
     np.random.set_state((n['kind'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']))
     torch.set_rng_state(state['torch'])
     if torch.cuda.is_available():
-        for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]): torch.cuda.set_rng_state(s, i)
+        for i, s in enumerate(state.get('cuda', [])[:torch.cuda.device_count()]):
+            if s.numel() != torch.cuda.get_rng_state(i).numel():
+                raise CheckpointError(f"the saved random state of cuda:{i} has {s.numel()} bytes, this GPU's "
+                                      f"{torch.cuda.get_rng_state(i).numel()}; the checkpoint is damaged")
+            torch.cuda.set_rng_state(s, i)
 
 # %% ../nbs/30_checkpoint.ipynb #b12503a8
 DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None, fp8=None, meta={})
@@ -108,11 +117,14 @@ DEFAULTS = dict(metrics={}, loader=[], scaler=None, epoch=0, tokens=0, rng=None,
 def upgrade(state:dict, path='checkpoint') -> dict:
     "`state` in the current format; older formats get defaults for what they lack."
     v = state.get('format_version', 0)
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise CheckpointError(f"{path}: format_version {repr(v)[:40]} is not a checkpoint format; use another checkpoint")
     if v > FORMAT_VERSION: raise CheckpointError(f"{path} has checkpoint format {v}, newer than this jojo_nb "
                                                  f"({FORMAT_VERSION}); upgrade jojo_nb")
     for k, d in DEFAULTS.items(): state.setdefault(k, d)
     state['format_version'] = FORMAT_VERSION
     return state
+
 
 # %% ../nbs/30_checkpoint.ipynb #0784c7e9
 def state_bytes(obj) -> int:
@@ -209,11 +221,11 @@ def write_checkpoint(path, state:dict, info:dict|None=None) -> dict:
 
 # %% ../nbs/30_checkpoint.ipynb #9ef20bcf
 def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False) -> dict:
-    "The state in checkpoint `path`, checked against its sidecar's sha256 and upgraded to the current format."
-    import torch
+    """The state in checkpoint `path`, checked against its sidecar's sha256, upgraded to the current format and
+    checked by `check_state`."""
     path = Path(path)
     if not path.exists(): raise CheckpointError(f"checkpoint {path} does not exist")
-    if is_sharded(path): return upgrade(_load_sharded_whole(path, verify), path)
+    if is_sharded(path): return check_state(upgrade(_load_sharded_whole(path, verify), path), path)
     if not path.is_file(): raise CheckpointError(f"{path} is not a checkpoint file (nor a sharded checkpoint folder)")
     side = read_sidecar(path, strict=verify)
     digest = None
@@ -224,39 +236,144 @@ def load_checkpoint(path, verify:bool=True, map_location='cpu', quiet:bool=False
         digest = _pool('sha256').submit(sha256_file, path)  # hashed while it loads; nothing is used before the check
     elif verify and not quiet:
         print(f"jojo: note: {path} has no sidecar; loading it unverified", file=sys.stderr)
-    try:
-        with warnings.catch_warnings():  # torch warns about the pickles it then refuses: the refusal says it
-            warnings.simplefilter('ignore')
-            state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        if digest is not None and digest.result() != side.get('sha256'): state = None
-        else: raise _read_failure(path, e) from None
+    try: state = torch_load(path, 'checkpoint', map_location)
+    except CheckpointError:
+        if digest is None or digest.result() == side.get('sha256'): raise
+        state = None  # damaged: said below
     if digest is not None and digest.result() != side.get('sha256'):
         raise CheckpointError(f"checkpoint {path} is corrupt: its sha256 does not match its sidecar")
     if not isinstance(state, dict) or not isinstance(state.get('model'), dict):
         raise CheckpointError(f"{path} is not a jojo checkpoint (no model weights in it)")
-    return upgrade(state, path)
+    return check_state(upgrade(state, path), path)
+
 
 # %% ../nbs/30_checkpoint.ipynb #de93db7a
-def _read_failure(path, e:Exception) -> CheckpointError:
-    "The error for a checkpoint file torch cannot read; a refused pickle says what it held, never how to force it."
+def _read_failure(path, e:Exception, what:str='checkpoint') -> CheckpointError:
+    "The error for a torch file torch cannot read; a refused pickle says what it held, never how to force it."
     import re
     msg = str(e)
     if 'Weights only load failed' in msg:  # torch's safe unpickler met something other than tensors and plain data
-        detail = [l.strip() for l in msg.split('WeightsUnpickler error:', 1)[-1].splitlines() if l.strip()]
+        _, marker, rest = msg.partition('WeightsUnpickler error:')
+        detail = [l.strip() for l in rest.splitlines() if l.strip() and 'weights_only' not in l] if marker else []
         found = re.search(r'GLOBAL ([\w.]+)', msg)
-        what = found.group(1) if found else (detail[0][:80] if detail else 'unknown content')
-        return CheckpointError(f"{path} is not a safe checkpoint: the safe loader refused it ({what}); it is damaged "
+        shown = found.group(1) if found else (detail[0][:80] if detail else 'unknown content')
+        return CheckpointError(f"{path} is not a safe {what}: the safe loader refused it ({shown}); it is damaged "
                                f"or holds Python objects that could run code when loaded, so jojo_nb does not load it")
-    if Path(path).stat().st_size == 0:
-        return CheckpointError(f"checkpoint {path} is empty (0 bytes); use another checkpoint")
-    return CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {first_line(e)[:120]}); "
-                           f"use another checkpoint")
+    return CheckpointError(f"{what} {path} cannot be read ({type(e).__name__}: {first_line(e)[:120]}); "
+                           f"use another {what}")
+
+
+# %% ../nbs/30_checkpoint.ipynb #e2b205e1
+class _Window:
+    "The bytes `start`..`start+length` of the open file `f`, as a read-only seekable file (what `zipfile` needs)."
+    def __init__(self, f, start:int, length:int): self.f, self.start, self.length, self.pos = f, start, length, 0
+    def seekable(self): return True
+    def tell(self): return self.pos
+    def seek(self, pos, whence=0):
+        self.pos = max(0, (0, self.pos, self.length)[whence] + pos)
+        return self.pos
+    def read(self, n=-1):
+        n = max(0, self.length - self.pos) if n is None or n < 0 else max(0, min(n, self.length - self.pos))
+        self.f.seek(self.start + self.pos)
+        data = self.f.read(n)
+        self.pos += len(data)
+        return data
+
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, struct.error, EOFError,
+               OverflowError, UnicodeDecodeError)
+
+def check_torch_zip(f, path, what:str='checkpoint', start:int=0, length:int|None=None):
+    """Raise `CheckpointError` naming `path` unless the open file `f` (or its bytes `start`..`start+length`) is a zip
+    archive that `torch.load` reads without inflating anything: every record stored as is (torch.save never
+    compresses) and inside the file, so that a load allocates no more than the file holds."""
+    refuse = lambda why: CheckpointError(f"{path} is not a safe {what}: {why}; it is not loaded")
+    size = os.fstat(f.fileno()).st_size - start if length is None else length
+    if size <= 0: raise CheckpointError(f"{what} {path} is empty (0 bytes); use another {what}")
+    window = _Window(f, start, size)
+    try:
+        with zipfile.ZipFile(window) as z: records = z.infolist()
+    except _ZIP_ERRORS as e:
+        raise refuse(f"it is not the zip archive torch.save writes ({first_line(e)[:60]}), but truncated, damaged "
+                     f"or in another format") from None
+    total = 0
+    for r in records:
+        name = r.filename[:60]
+        if r.compress_type != zipfile.ZIP_STORED:
+            raise refuse(f"its record {name!r} is compressed, which torch.save never does, and could inflate far "
+                         f"beyond the file's size")
+        window.seek(r.header_offset)
+        local = window.read(30)
+        if len(local) < 30 or local[:4] != b'PK\x03\x04' or local[8:10] != b'\0\0':
+            raise refuse(f"its record {name!r} does not match the archive's directory")
+        data_start = r.header_offset + 30 + sum(struct.unpack('<HH', local[26:30]))
+        if r.compress_size != r.file_size or data_start + r.file_size > size:
+            raise refuse(f"its record {name!r} claims more bytes than the file holds")
+        total += r.file_size
+    if total > size: raise refuse(f"its records claim {total:,} bytes in a file of {size:,}")
+
+def torch_load(path, what:str='checkpoint', map_location='cpu'):
+    """What the torch file `path` holds, read as tensors and plain data only (`weights_only=True`) once
+    `check_torch_zip` passed: the one way jojo_nb loads a torch file. Anything else is a one-line `CheckpointError`."""
+    import torch
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
+        with os.fdopen(fd, 'rb') as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode): raise CheckpointError(f"{what} {path} is not a regular file")
+            check_torch_zip(f, path, what)
+            f.seek(0)
+            try:
+                with warnings.catch_warnings():  # torch warns about the pickles it then refuses: the refusal says it
+                    warnings.simplefilter('ignore')
+                    return torch.load(f, map_location=map_location, weights_only=True)
+            except Exception as e: raise _read_failure(path, e, what) from None  # torch raises many types; each is named
+    except OSError as e: raise CheckpointError(f"{what} {path} cannot be read: {os_error_reason(e)}") from None
+
+
+# %% ../nbs/30_checkpoint.ipynb #9df7c5f2
+def _check_rng(rng, where:str):
+    "Raise `CheckpointError` unless each of the per-rank random states `rng` (from `capture_rng`) can be restored."
+    import torch
+    if rng is None: return
+    if not isinstance(rng, list) or not all(isinstance(s, dict) for s in rng):
+        raise CheckpointError(f"{where}: rng must be a list of random states, not {type(rng).__name__}")
+    for i, s in enumerate(rng):
+        try:
+            random.Random().setstate(s['python'])
+            n = s['numpy']
+            if not isinstance(n['keys'], torch.Tensor) or n['keys'].shape != (624,): raise ValueError('numpy keys')
+            np.random.RandomState().set_state((n['kind'], n['keys'].numpy().astype(np.uint32), n['pos'],
+                                               n['has_gauss'], n['cached']))
+            torch.Generator().set_state(s['torch'])
+            if not isinstance(s.get('cuda', []), list) or not all(isinstance(c, torch.Tensor) and c.dtype == torch.uint8
+                                                                  for c in s.get('cuda', [])): raise ValueError('cuda')
+        except (KeyError, TypeError, ValueError, RuntimeError, OverflowError, AttributeError) as e:
+            raise CheckpointError(f"{where}: random state {i} cannot be restored ({first_line(e)[:80]}); "
+                                  f"the checkpoint is damaged, use another one") from None
+
+def check_state(state:dict, path='checkpoint') -> dict:
+    "`state` when the parts jojo_nb reads from a checkpoint have their types and ranges; else a one-line `CheckpointError`."
+    import torch
+    where = str(path)
+    try:
+        check_shape({k: v for k, v in state.items() if k not in ('model', 'rng')}, where)  # before anything walks it
+        for key in ('step', 'tokens', 'nan_count'): checked(state, key, int, where, lo=0, default=0)
+        checked(state, 'epoch', (int, float), where, lo=0, default=0)
+        for key, typ in (('metrics', dict), ('loader', list), ('config', dict), ('tokenizer', dict), ('meta', dict),
+                         ('optimizer', dict), ('scaler', dict)):
+            if state.get(key) is not None: checked(state, key, typ, where)
+    except CheckpointError: raise
+    except JojoError as e: raise CheckpointError(f"{e}; the checkpoint is damaged, use another one") from None
+    bad = next((k for k, v in state['model'].items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)), None)
+    if bad is not None: raise CheckpointError(f"{where}: model entry {repr(bad)[:60]} is not a weight tensor; "
+                                              f"the checkpoint is damaged, use another one")
+    _check_rng(state.get('rng'), where)
+    return state
+
 
 # %% ../nbs/30_checkpoint.ipynb #99489d9e
 def _relabel_sidecar(src:Path, dst:Path):
     "Write `dst`'s sidecar as a copy of `src`'s naming `dst` (a sidecar names its own file)."
-    info = json.loads(Checkpoints.sidecar(src).read_text()); info['file'] = dst.name
+    info = read_json(Checkpoints.sidecar(src), 'sidecar', limit=64 << 20); info['file'] = dst.name
     write_json(Checkpoints.sidecar(dst), info)
 
 def _link(src:Path, dst:Path):
@@ -333,7 +450,7 @@ class CheckpointManager:
         self.keep_epochs, self.keep_best = keep_epochs, keep_best
         self._thread, self._error, self.last_stall, self._buffers = None, None, 0.0, {}
         best = read_sidecar(self.ck.best) if self.ck.best.exists() else None
-        self.best_val = best.get('val_loss') if best else None
+        self.best_val = sidecar_number(best, 'val_loss')
         for stale in [*self.ck.folder.glob('.*.tmp'), *self.ck.folder.glob('.latest.new.*')]:
             stale.unlink(missing_ok=True)  # a save cut short by a kill
 
@@ -426,7 +543,8 @@ def files(self:Checkpoints) -> list[Path]:
     found += [*self.sharded_dirs(), *([self.sharded_best] if self.sidecar(self.sharded_best).exists() else [])]
     def key(p):
         info = read_sidecar(p)
-        return (-(info.get('step', -1)) if info else 1, p.name != 'latest.pt', str(p))
+        step = sidecar_number(info, 'step')
+        return (-step if step is not None else 1, p.name != 'latest.pt', str(p))
     return sorted(found, key=key)
 
 @patch
@@ -528,7 +646,8 @@ _DCP_CLASSES = {('torch.distributed.checkpoint.metadata', n) for n in (
 def _safe_dcp_metadata(f):
     """Unpickle DCP's `.metadata` allowing only its own classes and torch dtypes. Byte entries
     (`BytesStorageMetadata`: objects that DCP would unpickle with `weights_only=False`) are refused: jojo_nb
-    never writes them, and they are how a crafted checkpoint runs code."""
+    never writes them, and they are how a crafted checkpoint runs code. Read from a checkpoint folder, its sizes are
+    checked against the shard files by `_check_dcp_sizes`."""
     import pickle, re, torch
     where = getattr(f, 'name', 'checkpoint metadata')
     class Restricted(pickle.Unpickler):
@@ -555,11 +674,44 @@ def _safe_dcp_metadata(f):
         if not re.fullmatch(r'__\d+_\d+\.distcp', str(shard_file or '')):
             raise CheckpointError(f"{where} points outside its shard files ({shard_file!r}); "
                                   f"it was not made by jojo_nb and is not loaded")
+    if hasattr(f, 'name'): _check_dcp_sizes(md, Path(f.name).parent, where)
     return md
+
+def _check_dcp_sizes(md, folder:Path, where:str):
+    """Raise `CheckpointError` when DCP metadata `md` declares entries outside its shard files, transformed
+    (compressed) shards, or more bytes of tensors than the shard files in `folder` hold."""
+    import math, torch
+    held = {p.name: p.stat().st_size for p in _shard_files(folder)}
+    for info in (md.storage_data or {}).values():
+        start, length = getattr(info, 'offset', None), getattr(info, 'length', None)
+        if getattr(info, 'transform_descriptors', None):
+            raise CheckpointError(f"{where} lists compressed or transformed shards, which jojo_nb never writes; "
+                                  f"it is not loaded")
+        if not (type(start) is int and type(length) is int and 0 <= start and 0 <= length
+                and start + length <= held.get(info.relative_path, -1)):
+            raise CheckpointError(f"{where} points outside its shard file {info.relative_path}; "
+                                  f"the checkpoint is damaged, use another one")
+    declared = 0
+    for key, m in md.state_dict_metadata.items():
+        size, dtype = getattr(m, 'size', None), getattr(getattr(m, 'properties', None), 'dtype', None)
+        chunks = getattr(m, 'chunks', None)
+        dims_ok = lambda dims: isinstance(dims, tuple) and all(type(d) is int and d >= 0 for d in dims)
+        if not dims_ok(size) or not isinstance(dtype, torch.dtype) or not isinstance(chunks, list) or not all(
+                dims_ok(getattr(c, 'offsets', None)) and dims_ok(getattr(c, 'sizes', None))
+                and len(c.offsets) == len(c.sizes) == len(size)
+                and all(o + n <= d for o, n, d in zip(c.offsets, c.sizes, size)) for c in chunks):
+            raise CheckpointError(f"{where}: entry {key} has an invalid size, type or chunk; "
+                                  f"the checkpoint is damaged, use another one")
+        declared += math.prod(size) * dtype.itemsize
+    if declared > sum(held.values()):
+        raise CheckpointError(f"{where} declares {declared:,} bytes of tensors, but its shard files hold "
+                              f"{sum(held.values()):,}; the checkpoint is damaged, use another one")
+
 
 # %% ../nbs/30_checkpoint.ipynb #ba98aa40
 def safe_dcp_reader(path):
-    "A DCP `FileSystemReader` for `path` whose metadata is read without running code."
+    """A DCP `FileSystemReader` for `path` whose metadata is read without running code, and whose tensor entries
+    pass `check_torch_zip` before DCP's `torch.load` reads them."""
     from torch.distributed.checkpoint import FileSystemReader
     from torch.distributed.checkpoint.metadata import StorageMeta
     from torch.distributed.checkpoint.planner import LoadItemType
@@ -572,8 +724,27 @@ def safe_dcp_reader(path):
         def read_data(self, plan, planner):
             if any(item.type == LoadItemType.BYTE_IO for item in plan.items):  # never reached past the metadata check
                 raise CheckpointError(f"{self.path} asks to unpickle a Python object; it is not loaded")
+            entries = [self.storage_data[item.storage_index] for item in plan.items]
+            for name in sorted({e.relative_path for e in entries}):
+                with open(Path(self.path)/name, 'rb') as f:
+                    for e in entries:
+                        if e.relative_path == name:
+                            check_torch_zip(f, f"{Path(self.path)/name} (at byte {e.offset})", 'shard entry', e.offset,
+                                            e.length)
             return super().read_data(plan, planner)
     return SafeReader(path)
+
+def _dcp_load(state_dict:dict, path, **kwargs):
+    "`dcp.load` from `safe_dcp_reader(path)`; a failure (DCP wraps each in a `BaseException`) is one `CheckpointError`."
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.api import CheckpointException
+    try: dcp.load(state_dict, storage_reader=safe_dcp_reader(path), **kwargs)
+    except CheckpointException as e:
+        first = next(iter(e.failures.values()), (None, None))[0]
+        if isinstance(first, CheckpointError): raise first from None
+        raise CheckpointError(f"sharded checkpoint {path} cannot be read ({type(first).__name__}: "
+                              f"{first_line(first)[:120]}); use another checkpoint") from None
+
 
 # %% ../nbs/30_checkpoint.ipynb #3e0cc137
 def _shard_files(path:Path) -> list[Path]: return sorted(Path(path).glob('__*.distcp'))
@@ -627,7 +798,7 @@ def _publish_sharded(ck:Checkpoints, tmp:Path, final:Path, info:dict, digests:di
                                             'shards': digests, 'saved_at': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
     fsync_dir(final.parent)
     _remove(ck.sharded_dirs()[:-keep])
-    if _improves(info.get('val_loss'), (read_sidecar(ck.sharded_best) or {}).get('val_loss')):
+    if _improves(info.get('val_loss'), sidecar_number(read_sidecar(ck.sharded_best), 'val_loss')):
         _link_dir(final, ck.sharded_best)
 
 # %% ../nbs/30_checkpoint.ipynb #1e7c24cd
@@ -641,7 +812,8 @@ def verify_sharded(path:Path, every:bool=True):
     for i, (name, digest) in enumerate(sorted(side['shards'].items())):
         if i % world != rank: continue
         f = path/name
-        if not f.exists(): bad = f"{f} is missing"
+        if not re.fullmatch(r'__\d+_\d+\.distcp|\.metadata', str(name)): bad = f"{path} lists {name!r}, not a shard"
+        elif not f.exists(): bad = f"{f} is missing"
         elif sha256_file(f) != digest: bad = f"{f} is corrupt: its sha256 does not match the sidecar"
     t = path/'trainer.pt'
     if rank == 0 and not bad and (not t.exists() or sha256_file(t) != (read_sidecar(t) or {}).get('sha256')):
@@ -658,7 +830,6 @@ def verify_sharded(path:Path, every:bool=True):
 def load_sharded(path, model, optimizer, verify:bool=True, check=None) -> dict:
     """Every rank: read sharded checkpoint `path` into the FSDP `model` and `optimizer`; returns the trainer state,
     which `check` may refuse before any weight is read."""
-    import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
     path = Path(path)
     if verify: verify_sharded(path, every=False)
@@ -666,14 +837,14 @@ def load_sharded(path, model, optimizer, verify:bool=True, check=None) -> dict:
     if check: check(extra)
     msd, osd = get_state_dict(model, optimizer)
     sd = {'model': msd, 'optim': osd['state']}
-    dcp.load(sd, storage_reader=safe_dcp_reader(path))
+    _dcp_load(sd, path)
     set_state_dict(model, optimizer, model_state_dict=sd['model'],
                    optim_state_dict={'state': sd['optim'], 'param_groups': extra['param_groups']})
     return extra
 
 def _load_sharded_whole(path:Path, verify:bool) -> dict:
     "The state of sharded checkpoint `path` with the whole model assembled in this process (no optimizer)."
-    import torch, torch.distributed.checkpoint as dcp
+    import torch
     from torch.distributed.checkpoint.metadata import TensorStorageMetadata
     if verify: verify_sharded(path)
     extra = load_checkpoint(path/'trainer.pt', verify=verify)
@@ -683,8 +854,9 @@ def _load_sharded_whole(path:Path, verify:bool) -> dict:
     sd = {'model': model}
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='torch.distributed is disabled')  # one process is the intent here
-        dcp.load(sd, storage_reader=safe_dcp_reader(path), no_dist=True)
+        _dcp_load(sd, path, no_dist=True)
     return {**extra, 'model': sd['model'], 'optimizer': None}
+
 
 # %% ../nbs/30_checkpoint.ipynb #043e3ded
 ARCH_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'vocab_multiple', 'bias', 'rotary', 'norm',
@@ -772,16 +944,35 @@ def cmd_checkpoints(args, extra=()) -> int:
     return 0
 
 # %% ../nbs/30_checkpoint.ipynb #9ca84b38
+def check_model_shape(m, where:str):
+    """`m` (a `ModelConfig` read from a file: a checkpoint, an HF config) when it is a model jojo_nb can build, by the
+    same check as a run's config (`check_model_config`); else a one-line `CheckpointError` naming `where`."""
+    from jojo_nb.config import check_model_config
+    try: return check_model_config(m, f"{where}: ")
+    except JojoError as e: raise CheckpointError(str(e)) from None
+
+def weights_floor(m) -> int:
+    "Fewer parameters than a model of shape `m` has (blocks, embeddings): a bound checked against a file's weights."
+    rows = -(-m.vocab_size // m.vocab_multiple) * m.vocab_multiple  # the padded vocabulary
+    return 12 * m.n_layer * m.n_embd ** 2 + rows * m.n_embd + (0 if m.rotary else m.block_size * m.n_embd)
+
 def load_model(path, device='cpu', verify:bool=True):
-    "`(model, RunConfig, state)` from a checkpoint file; the model in eval mode on `device`."
+    """`(model, RunConfig, state)` from a checkpoint file; the model in eval mode on `device`. The saved model config
+    is checked (`check_model_shape`) and must fit the weights saved with it before the model is built."""
     from jojo_nb.config import from_dict
     from jojo_nb.model import build_model, clean_state_dict
     state = load_checkpoint(path, verify=verify)
     if not isinstance(state.get('config'), dict) or not isinstance(state['config'].get('model'), dict):
         raise CheckpointError(f"{path} holds no model config, so its model cannot be rebuilt; was it saved by jojo_nb?")
     cfg = from_dict(state['config'], f'{path}: ')
+    check_model_shape(cfg.model, str(path))
+    held = sum(v.numel() for v in state['model'].values())
+    if weights_floor(cfg.model) > held:
+        raise CheckpointError(f"{path}: its config describes a model of more than {weights_floor(cfg.model):,} "
+                              f"parameters, but it holds {held:,}; the checkpoint is damaged, use another one")
     model = build_model(cfg.model)
     try: model.load_state_dict(clean_state_dict(state['model']))
     except (RuntimeError, AttributeError, TypeError) as e:
         raise CheckpointError(f"{path}: its weights do not fit its own config ({first_line(e)[:160]})") from None
     return model.to(device).eval(), cfg, state
+

@@ -6,22 +6,27 @@ Docs: https://jojo-nb.github.io/jojo_nb/hf.html.md"""
 
 # %% auto #0
 __all__ = ['EXPORT_MARK', 'CHAT_TEMPLATE', 'CHECKPOINT_META', 'gpt2_incompatible', 'hf_config', 'to_hf_state_dict',
-           'export_folder', 'export_hf', 'read_model_config', 'load_hf', 'export_safetensors', 'load_safetensors',
-           'hf_tokenizer', 'tokenizer_record', 'write_hf_tokenizer', 'folder_tokenizer', 'InferenceModel',
+           'write_export', 'export_record', 'export_hf', 'read_model_config', 'hf_model_config', 'hf_weight_shapes',
+           'read_safetensors_header', 'load_hf', 'export_safetensors', 'load_safetensors', 'hf_tokenizer',
+           'tokenizer_record', 'write_hf_tokenizer', 'check_tokenizer', 'folder_tokenizer', 'InferenceModel',
            'load_for_inference', 'cmd_export']
 
 # %% ../nbs/35_hf.ipynb #074337d7
-import json, re
+import math, os, re, stat, sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
-from .core import JojoError, write_json, atomic_write, read_user_text
-from .config import ModelConfig, RunConfig
+from .core import JojoError, MARKER, write_json, atomic_write, read_json, parse_json, checked, os_error_reason, \
+    replace_folder
+from .config import ModelConfig, RunConfig, from_dict
 from .device import pick_device, pick_dtype, autocast, keep_freed_memory
-from .tokenizer import Tokenizer, TOKENIZER_META, write_tokenizer_folder
-from .model import GPT
-from .checkpoint import resolve_checkpoint, load_model, is_hf_folder
+from .tokenizer import Tokenizer, TOKENIZER_META, write_tokenizer_folder, check_identity
+from .model import GPT, build_model
+from .checkpoint import (CheckpointError, resolve_checkpoint, load_model, is_hf_folder, torch_load,
+                                check_model_shape, weights_floor)
+
 
 # %% ../nbs/35_hf.ipynb #5ccc2a30
 _CONV1D = ('attn.c_attn.weight', 'attn.c_proj.weight', 'mlp.c_fc.weight', 'mlp.c_proj.weight')
@@ -62,20 +67,21 @@ def to_hf_state_dict(model:GPT) -> dict:
     return out
 
 # %% ../nbs/35_hf.ipynb #d43e6d4d
-EXPORT_MARK = 'jojo_export.json'
+EXPORT_MARK = 'jojo_export.json'  # what marked an export before `.jojo.json`: still read
 
-def export_folder(out, format:str, force:bool=False, record:dict|None=None) -> Path:
-    """The folder `out`, made ready for an export: new, empty or a previous jojo export (which it marks); another
-    folder with files in it is refused unless `force`, so an export never overwrites the user's files by surprise."""
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise JojoError(f"{out} is a file; give the name of a folder to export into")
-    if out.is_dir() and any(out.iterdir()) and not (out/EXPORT_MARK).exists() and not force:
-        raise JojoError(f"{out} already holds files and is not a jojo export; choose a new or empty folder, "
-                        f"or add --force to overwrite its config.json and model.safetensors")
-    out.mkdir(parents=True, exist_ok=True)
-    from jojo_nb import __version__
-    write_json(out/EXPORT_MARK, {'format': format, 'jojo_nb': __version__, **(record or {})})
-    return out
+def write_export(out, format:str, build, force:bool=False, record:dict|None=None) -> Path:
+    "Write the export folder `out` whole: `build` fills a temporary folder that then replaces `out` (see above)."
+    return replace_folder(out, 'export', build, force, option='export folder', format=format, **(record or {}))
+
+def export_record(folder) -> dict:
+    "What a jojo export folder records (format, tokenizer); {} for a folder that is not one."
+    folder = Path(folder)
+    if (folder/MARKER).is_file():
+        mark = read_json(folder/MARKER, 'export marker', limit=1 << 16)
+        return mark if mark.get('kind') == 'export' else {}
+    if (folder/EXPORT_MARK).is_file(): return read_json(folder/EXPORT_MARK, 'export record', limit=1 << 16)
+    return {}
+
 
 # %% ../nbs/35_hf.ipynb #d19c7fe5
 def export_hf(model:GPT, out, force:bool=False,
@@ -88,16 +94,17 @@ def export_hf(model:GPT, out, force:bool=False,
         raise JojoError(f"tokenizer {tokenizer.name!r} has {tokenizer.n_vocab} ids but the model's vocab_size is "
                         f"{model.cfg.vocab_size}; export with the tokenizer the model was trained with")
     record = {'tokenizer': tokenizer_record(tokenizer)} if tokenizer is not None else None
-    out = export_folder(out, 'hf', force, record)
     sd = to_hf_state_dict(model)
-    atomic_write(out/'model.safetensors', writer=lambda f: f.write(_safetensors_bytes(sd, {'format': 'pt'})))
-    write_json(out/'config.json', hf_config(model.cfg, tokenizer))
-    if tokenizer is not None: write_hf_tokenizer(tokenizer, out, model.cfg.block_size)
-    return out
+    def build(tmp):
+        atomic_write(tmp/'model.safetensors', writer=lambda f: f.write(_safetensors_bytes(sd, {'format': 'pt'})))
+        write_json(tmp/'config.json', hf_config(model.cfg, tokenizer))
+        if tokenizer is not None: write_hf_tokenizer(tokenizer, tmp, model.cfg.block_size)
+    return write_export(out, 'hf', build, force, record)
 
 def _safetensors_bytes(sd, metadata):
     from safetensors.torch import save
     return save(sd, metadata=metadata)
+
 
 # %% ../nbs/35_hf.ipynb #9bed8db8
 def _hf_folder(path_or_name) -> Path:
@@ -109,66 +116,162 @@ def _hf_folder(path_or_name) -> Path:
         raise JojoError(f"{path_or_name} is not a folder, and huggingface_hub is not installed "
                         "to download it") from None
     try: return Path(snapshot_download(str(path_or_name), allow_patterns=['config.json', '*.safetensors']))
-    except Exception as e:
+    except Exception as e:  # the hub client raises many kinds; each becomes this line
         raise JojoError(f"could not download {path_or_name} from the Hugging Face hub ({type(e).__name__}); "
                         f"download the folder elsewhere and give its path") from None
 
 def read_model_config(folder) -> dict:
-    "The `config.json` of a model folder: a JSON object of sane size, or one clear line."
-    folder = Path(folder)
-    try: d = json.loads(read_user_text(folder/'config.json', 'model config', limit=1 << 20))
-    except json.JSONDecodeError as e:
-        raise JojoError(f"{folder/'config.json'}: invalid JSON ({e.msg}, line {e.lineno})") from None
-    if not isinstance(d, dict): raise JojoError(f"{folder/'config.json'} must hold a JSON object")
-    return d
+    "The `config.json` of a model folder: a JSON object of sane size and depth (`read_json`), or one clear line."
+    return read_json(Path(folder)/'config.json', 'model config')
 
-def load_hf(path_or_name, vocab_multiple:int=64) -> GPT:
-    "A jojo `GPT` with the weights of a Hugging Face GPT-2 folder (or hub name)."
+def hf_model_config(hc:dict, where:str, vocab_multiple:int=64) -> ModelConfig:
+    "The jojo `ModelConfig` of a Hugging Face GPT-2 `config.json` `hc`: sizes whole numbers, checked by `check_model_shape`."
+    if hc.get('model_type') != 'gpt2': raise JojoError(f"{where}: model_type {hc.get('model_type')!r:.40} is not gpt2")
+    size = lambda key: checked(hc, key, int, where, lo=1)
+    cfg = ModelConfig(n_layer=size('n_layer'), n_head=size('n_head'), n_embd=size('n_embd'),
+                      block_size=size('n_positions'), vocab_size=size('vocab_size'), vocab_multiple=vocab_multiple,
+                      dropout=0.0, bias=True)
+    inner = checked(hc, 'n_inner', (int, type(None)), where, default=None)
+    if inner not in (None, 4 * cfg.n_embd):
+        raise JojoError(f"{where}: n_inner={inner} is not 4 x n_embd, the MLP width of GPT-2 in jojo_nb")
+    return check_model_shape(cfg, where)
+
+def hf_weight_shapes(cfg:ModelConfig) -> dict[str, tuple]:
+    "The weights of a Hugging Face GPT-2 of shape `cfg`: jojo's names, Hugging Face's layout (a `Conv1D` is in x out)."
+    E = cfg.n_embd
+    shapes = {'transformer.wte.weight': (cfg.vocab_size, E), 'transformer.wpe.weight': (cfg.block_size, E),
+              'transformer.ln_f.weight': (E,), 'transformer.ln_f.bias': (E,)}
+    for i in range(cfg.n_layer):
+        for name, shape in (('ln_1.weight', (E,)), ('ln_1.bias', (E,)), ('attn.c_attn.weight', (E, 3 * E)),
+                            ('attn.c_attn.bias', (3 * E,)), ('attn.c_proj.weight', (E, E)), ('attn.c_proj.bias', (E,)),
+                            ('ln_2.weight', (E,)), ('ln_2.bias', (E,)), ('mlp.c_fc.weight', (E, 4 * E)),
+                            ('mlp.c_fc.bias', (4 * E,)), ('mlp.c_proj.weight', (4 * E, E)), ('mlp.c_proj.bias', (E,))):
+            shapes[f'transformer.h.{i}.{name}'] = shape
+    return shapes
+
+
+# %% ../nbs/35_hf.ipynb #e660a6e2
+_DTYPE_BYTES = {'F64': 8, 'F32': 4, 'F16': 2, 'BF16': 2, 'F8_E4M3': 1, 'F8_E5M2': 1, 'I64': 8, 'I32': 4, 'I16': 2,
+                'I8': 1, 'U64': 8, 'U32': 4, 'U16': 2, 'U8': 1, 'BOOL': 1}
+
+def read_safetensors_header(path) -> dict[str, tuple]:
+    "The shape of each tensor in the safetensors file `path`, from its header, checked against the file (see above)."
+    path = Path(path)
+    damaged = lambda why: CheckpointError(f"weights file {path} {why}; it is damaged or not a safetensors file")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
+        with os.fdopen(fd, 'rb') as f:
+            size = os.fstat(fd).st_size
+            if not stat.S_ISREG(os.fstat(fd).st_mode): raise CheckpointError(f"weights file {path} is not a regular file")
+            n = int.from_bytes(f.read(8).ljust(8, b'\xff'), 'little')
+            if not 2 <= n <= min(size - 8, 100 << 20): raise damaged(f"declares a {n:,}-byte header in {size:,} bytes")
+            header = parse_json(f.read(n), f"weights file {path}")
+    except OSError as e: raise CheckpointError(f"weights file {path} cannot be read: {os_error_reason(e)}") from None
+    if not isinstance(header, dict): raise damaged("has a header that is not a JSON object")
+    shapes, spans = {}, []
+    for name, info in header.items():
+        if name == '__metadata__': continue
+        where = f"weights file {path}: tensor {name[:60]!r}"
+        dtype, shape = checked(info, 'dtype', str, where), checked(info, 'shape', list, where)
+        offsets = checked(info, 'data_offsets', list, where)
+        if dtype not in _DTYPE_BYTES: raise damaged(f"gives tensor {name[:60]!r} the unknown dtype {dtype[:20]!r}")
+        if not all(type(d) is int and d >= 0 for d in shape) or len(offsets) != 2 or \
+                not all(type(o) is int for o in offsets) or offsets[1] - offsets[0] != math.prod(shape) * _DTYPE_BYTES[dtype]:
+            raise damaged(f"gives tensor {name[:60]!r} a shape or place that do not fit each other")
+        shapes[name] = tuple(shape)
+        spans.append(offsets)
+    end = 0
+    for start, stop in sorted(spans):  # the tensors tile the data, as safetensors requires
+        if start != end: raise damaged("has tensors that overlap or leave gaps")
+        end = stop
+    if end != size - 8 - n: raise damaged(f"has tensors of {end:,} bytes in {size - 8 - n:,} bytes of data")
+    return shapes
+
+
+# %% ../nbs/35_hf.ipynb #0e02c679
+def _match_weights(shapes:dict[str, tuple], cfg:ModelConfig, where, partial:bool) -> dict[str, str]:
+    "`{name in the file: jojo's name}` of the weights in a file with `shapes`, which must be those of `cfg` (see above)."
+    want, names = hf_weight_shapes(cfg), {}
+    for k, shape in shapes.items():
+        ours = k if k.startswith(('transformer.', 'lm_head.')) else f'transformer.{k}'
+        if ours.endswith(('.attn.bias', '.attn.masked_bias')): continue  # buffers, rebuilt by the model
+        expected = want.get('transformer.wte.weight' if ours == 'lm_head.weight' else ours)  # the head is tied
+        if expected is None or ours in names.values():
+            raise CheckpointError(f"{where} holds a weight {k[:80]!r} that a GPT-2 of its config.json does not have; "
+                                  f"give a GPT-2 folder whose config.json matches its weights")
+        if shape != expected:
+            raise CheckpointError(f"{where}: weight {k[:80]} has shape {list(shape)}, but its config.json implies "
+                                  f"{list(expected)}; give a GPT-2 folder whose config.json matches its weights")
+        if ours != 'lm_head.weight': names[k] = ours
+    missing = [k for k in want if k not in names.values()]
+    if missing and not partial:
+        raise CheckpointError(f"{where} lacks {len(missing)} of the {len(want)} weights its config.json implies (the "
+                              f"first: {missing[0]}); give a complete GPT-2 folder (--init-from accepts an incomplete "
+                              f"one with --init-partial)")
+    if missing: print(f"jojo: note: {where} lacks {len(missing)} weight(s), which keep their initial values: "
+                      f"{', '.join(missing[:8])}{', ...' if len(missing) > 8 else ''}", file=sys.stderr)
+    return names
+
+def _hf_weights(folder:Path, cfg:ModelConfig, partial:bool) -> tuple[dict, dict]:
+    "The tensors of the weights file in `folder` and `{their names: jojo's}`, checked before anything is loaded."
+    st, pt = folder/'model.safetensors', folder/'pytorch_model.bin'
+    if not st.is_file() and not pt.is_file(): raise JojoError(f"{folder} has neither model.safetensors nor pytorch_model.bin")
+    if not st.is_file():
+        sd = torch_load(pt, 'weights file')
+        if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
+            raise CheckpointError(f"{pt} is not a dict of named tensors; give a GPT-2 weights file")
+        return sd, _match_weights({k: tuple(v.shape) for k, v in sd.items()}, cfg, pt, partial)
+    names = _match_weights(read_safetensors_header(st), cfg, st, partial)
+    try: return load_file(str(st)), names
+    except SafetensorError as e:
+        raise CheckpointError(f"weights file {st} cannot be read ({str(e)[:100]}); it is damaged") from None
+
+def load_hf(path_or_name, vocab_multiple:int=64, partial:bool=False) -> GPT:
+    "A jojo `GPT` with the weights of a Hugging Face GPT-2 folder (or hub name), strictly (see above)."
     folder = _hf_folder(path_or_name)
     if not (folder/'config.json').exists():
         raise JojoError(f"{folder} has no config.json; is it a Hugging Face model folder?")
-    hc = read_model_config(folder)
-    if hc.get('model_type') != 'gpt2':
-        raise JojoError(f"{folder}/config.json: model_type {hc.get('model_type')!r} is not gpt2")
-    if (folder/'model.safetensors').exists(): sd = load_file(str(folder/'model.safetensors'))
-    elif (folder/'pytorch_model.bin').exists():
-        sd = torch.load(folder/'pytorch_model.bin', map_location='cpu', weights_only=True)
-    else: raise JojoError(f"{folder} has neither model.safetensors nor pytorch_model.bin")
-    cfg = ModelConfig(n_layer=hc['n_layer'], n_head=hc['n_head'], n_embd=hc['n_embd'], block_size=hc['n_positions'],
-                      vocab_size=hc['vocab_size'], vocab_multiple=vocab_multiple, dropout=0.0, bias=True)
-    model = GPT(cfg)
+    cfg = hf_model_config(read_model_config(folder), str(folder/'config.json'), vocab_multiple)
+    sd, names = _hf_weights(folder, cfg, partial)
+    model = build_model(cfg)
     ours = model.state_dict()
-    for k, v in sd.items():
-        k = k if k.startswith(('transformer.', 'lm_head.')) else f'transformer.{k}'
-        if k.endswith(('.attn.bias', '.attn.masked_bias')) or k == 'lm_head.weight': continue  # buffers; tied head
-        if k not in ours: raise JojoError(f"{folder}: unexpected weight {k}")
-        if k.endswith(_CONV1D): v = v.t()
-        if k == 'transformer.wte.weight': ours[k][:v.shape[0]] = v
-        else: ours[k].copy_(v)
+    for k, name in names.items():
+        v = sd[k].t() if name.endswith(_CONV1D) else sd[k]
+        if name == 'transformer.wte.weight': ours[name][:v.shape[0]] = v
+        else: ours[name].copy_(v)
     return model
+
 
 # %% ../nbs/35_hf.ipynb #f54c8070
 def export_safetensors(model:GPT, out, force:bool=False) -> Path:
     "Write the bare weights (`model.safetensors`) and the model config (`config.json`) to the folder `out`."
-    out = export_folder(out, 'safetensors', force)
     tied = model.cfg.tie_embeddings  # the head is the embedding: saved once
     sd = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()
           if k != 'lm_head.weight' or not tied}
     meta = {'format': 'pt', 'jojo_nb': 'model'}
-    atomic_write(out/'model.safetensors', writer=lambda f: f.write(_safetensors_bytes(sd, meta)))
-    write_json(out/'config.json', {'model': asdict(model.cfg)})
-    return out
+    def build(tmp):
+        atomic_write(tmp/'model.safetensors', writer=lambda f: f.write(_safetensors_bytes(sd, meta)))
+        write_json(tmp/'config.json', {'model': asdict(model.cfg)})
+    return write_export(out, 'safetensors', build, force)
 
 def load_safetensors(folder) -> GPT:
-    "A `GPT` from a folder written by `export_safetensors`."
+    "A `GPT` from a folder written by `export_safetensors`: its config checked, its weights exactly the model's."
     folder = Path(folder)
-    mc = read_model_config(folder).get('model') or {}
-    model = GPT(ModelConfig(**mc))
-    missing, unexpected = model.load_state_dict(load_file(str(folder/'model.safetensors')), strict=False)
-    if unexpected or [k for k in missing if k != 'lm_head.weight']:
-        raise JojoError(f"{folder}/model.safetensors does not match its config: missing {missing}, "
-                        f"unexpected {unexpected}")
+    where, st = str(folder/'config.json'), folder/'model.safetensors'
+    cfg = from_dict({'model': checked(read_model_config(folder), 'model', dict, where)}, f'{where}: ').model
+    check_model_shape(cfg, where)
+    if weights_floor(cfg) > st.stat().st_size:
+        raise CheckpointError(f"{st} has {st.stat().st_size:,} bytes, too few for the model its config.json describes")
+    shapes = read_safetensors_header(st)
+    model = GPT(cfg)
+    want = {k: tuple(v.shape) for k, v in model.state_dict().items() if k != 'lm_head.weight' or not cfg.tie_embeddings}
+    if shapes != want:
+        diff = sorted(set(want) ^ set(shapes)) or [k for k in want if want[k] != shapes[k]]
+        raise CheckpointError(f"{st} does not match its config.json (first difference: {diff[0][:80]}); export again")
+    try: model.load_state_dict(load_file(str(st)), strict=not cfg.tie_embeddings)
+    except SafetensorError as e: raise CheckpointError(f"weights file {st} cannot be read ({str(e)[:100]})") from None
     return model
+
 
 # %% ../nbs/35_hf.ipynb #b1a70002
 def _byte_chars() -> dict[int, str]:
@@ -233,17 +336,31 @@ def write_hf_tokenizer(tok:Tokenizer, out, block_size:int) -> Path:
         write_tokenizer_folder(out, f['name'], f['ranks'], f['pattern'], f['special_tokens'], info)
     return out
 
+def check_tokenizer(tok:Tokenizer, recorded:dict|None, source, holder:str, fix:str):
+    """Raise `CheckpointError` when `tok` (loaded from `holder`) is not the tokenizer `recorded`, the identity that
+    checkpoint or export `source` saved, compared by `check_identity` on what was recorded; `fix` says what to do."""
+    if not recorded: return
+    found = tok.identity()
+    try: check_identity(recorded, {k: v for k, v in found.items() if k in recorded}, str(source))
+    except JojoError:
+        raise CheckpointError(f"{source} was made with tokenizer {str(recorded.get('name'))[:60]!r} (identity "
+                              f"{str(recorded.get('ranks_sha256'))[:20]}), but {holder} now holds another one "
+                              f"(identity {found.get('ranks_sha256')}); {fix}") from None
+
 def folder_tokenizer(folder) -> Tokenizer:
     "The tokenizer of a Hugging Face model folder: the one a jojo export records or carries, else GPT-2's."
     folder = Path(folder)
-    mark = folder/EXPORT_MARK
-    record = (json.loads(mark.read_text()).get('tokenizer') or {}) if mark.is_file() else {}
-    if (folder/TOKENIZER_META).is_file(): tok = Tokenizer(str(folder), chat=bool(record.get('chat')))
-    elif record.get('name'): tok = Tokenizer(record['name'], chat=bool(record.get('chat')))
+    where = f"export record of {folder}"
+    record = checked(export_record(folder), 'tokenizer', (dict, type(None)), where, default=None) or {}
+    chat = checked(record, 'chat', bool, where, default=False)
+    name = checked(record, 'name', (str, type(None)), where, default=None)
+    if (folder/TOKENIZER_META).is_file(): tok = Tokenizer(str(folder), chat=chat)
+    elif name: tok = Tokenizer(name, chat=chat)
     else: return Tokenizer('gpt2')
-    if record.get('identity') and tok.identity() != record['identity']:
-        raise JojoError(f"{folder}: its tokenizer is not the one it was exported with; export the model again")
+    check_tokenizer(tok, checked(record, 'identity', (dict, type(None)), where, default=None), folder,
+                    'its tokenizer files', "export the model again")
     return tok
+
 
 # %% ../nbs/35_hf.ipynb #f810a940
 @dataclass
@@ -262,7 +379,8 @@ CHECKPOINT_META = ('step', 'epoch', 'tokens', 'metrics', 'tokenizer')
 
 def load_for_inference(spec:str|None=None, device:str|torch.device='auto', runs_dir='runs',
                        verify:bool=True) -> InferenceModel:
-    "The model checkpoint `spec` names (`PATH`, `RUN`, `RUN:WHICH`; the newest run's latest by default) on `device`."
+    """The model checkpoint `spec` names (`PATH`, `RUN`, `RUN:WHICH`; the newest run's latest by default) on `device`,
+    with its tokenizer: the one it was trained (or exported) with, or one line."""
     path = resolve_checkpoint(spec, runs_dir)
     dev = pick_device(device) if isinstance(device, str) else torch.device(device)
     keep_freed_memory(dev)
@@ -271,8 +389,13 @@ def load_for_inference(spec:str|None=None, device:str|torch.device='auto', runs_
     else:
         model, cfg, state = load_model(path, verify=verify)
         tok = Tokenizer(cfg.data.tokenizer, chat=cfg.data.format == 'chat')
+        name = cfg.data.tokenizer
+        check_tokenizer(tok, state.get('tokenizer'), path, f"tokenizer folder {name}" if Path(name).is_dir() else
+                        f"tokenizer {name!r}", "put back the tokenizer it was trained with, or use a checkpoint "
+                        "trained with this one")
         meta = {k: state.get(k) for k in CHECKPOINT_META}
     return InferenceModel(model.to(dev).eval(), tok, path, cfg, meta, dev, pick_dtype('auto', dev))
+
 
 # %% ../nbs/35_hf.ipynb #b4f3e8d1
 def cmd_export(args, extra=()) -> int:
