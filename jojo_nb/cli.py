@@ -146,13 +146,12 @@ def _sampling_args(p, names, defaults:dict):
 
 def escaped_text(text:str) -> str:
     """An argparse `type=` for a text with backslash escapes (`\\n`, `\\t`, `\\x41`, ...): refused in one line when an
-    escape is broken; returned as given (the command turns the escapes into characters)."""
-    if '\\' in text:
-        try: text.encode().decode('unicode_escape')
-        except UnicodeDecodeError as e:
-            raise argparse.ArgumentTypeError(f"{text}: give whole escapes ({e.reason}); a backslash itself is "
-                                             f"\\\\") from None
-    return text
+    escape is broken; returned with the escapes turned into characters (other characters, `é` or `🙂`, kept as typed)."""
+    if '\\' not in text: return text
+    try: return text.encode('latin-1', 'backslashreplace').decode('unicode_escape')
+    except UnicodeDecodeError as e:
+        raise argparse.ArgumentTypeError(f"{text}: give whole escapes ({e.reason}); a backslash itself is "
+                                         f"\\\\") from None
 
 def _inference_parsers(cmd):
     s = cmd('sample', 'generate text from a checkpoint')
@@ -175,6 +174,9 @@ def _inference_parsers(cmd):
                    "context on the part that fits (otherwise an error)")
     e.add_argument('--lm-eval', metavar='TASKS', help='lm-evaluation-harness tasks, comma-separated (the .[eval] extra)')
     e.add_argument('--lm-eval-include', metavar='DIR', help='a folder of extra lm-evaluation-harness task YAMLs')
+    e.add_argument('--lm-eval-trust-code', action='store_true',
+                   help='let --lm-eval-include tasks import and run Python (!function tags, class: keys); off by '
+                        'default, as such a folder is a program')
     e.add_argument('--batch-size', type=number(int, 1, 1 << 16), default=32, metavar='N',
                    help='sequences per forward pass (default: 32)')
     e.add_argument('--nproc', type=nproc_count, metavar='N', help='split the items across N processes (torchrun); auto')
@@ -195,7 +197,8 @@ def _inference_parsers(cmd):
     x.add_argument('out', metavar='OUT')
     x.add_argument('--format', default='hf', choices=['hf', 'safetensors'])
     x.add_argument('--force', action='store_true',
-                   help='export into a folder that holds other files (overwriting them)')
+                   help='accepted for old scripts: a previous jojo export is replaced without it, and a folder jojo '
+                        'did not make is never overwritten')
 
 # %% ../nbs/90_cli.ipynb #46d2594a
 def _other_parsers(cmd):

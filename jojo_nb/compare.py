@@ -577,8 +577,7 @@ def cmd_compare(args, extra=()) -> int:
     cmp = Comparison(args.checkpoints, args.runs_dir, getattr(args, 'device', 'auto'),
                      reference=None if ref is None else ref - 1)
     if getattr(args, 'core', False): cmp.score_core(args.max_per_task)  # where no saved CORE result exists yet
-    prompt = args.prompt.encode().decode('unicode_escape') if '\\' in args.prompt else args.prompt
-    report(cmp, prompt, args.seed, args.max_new_tokens, args.temperature, args.top_k, args.data,
+    report(cmp, args.prompt, args.seed, args.max_new_tokens, args.temperature, args.top_k, args.data,
            colour=sys.stdout.isatty() and not os.environ.get('NO_COLOR'))
     return 0
 

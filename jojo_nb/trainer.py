@@ -307,7 +307,7 @@ def _take_tokenizer(self:Trainer, init_from:str):
 @patch
 def _init_from(self:Trainer, ckpt:str, partial:bool=False):
     ckpt = resolve_checkpoint(ckpt, self.run.path.parent)  # the one grammar: PATH, RUN or RUN:WHICH
-    if is_hf_folder(ckpt): sd = clean_state_dict(load_hf(ckpt, self.cfg.model.vocab_multiple).state_dict())
+    if is_hf_folder(ckpt): sd = clean_state_dict(load_hf(ckpt, self.cfg.model.vocab_multiple, partial=partial).state_dict())
     else: sd = clean_state_dict(load_checkpoint(ckpt, verify=self.cfg.checkpoint.verify)['model'])
     mine = unwrap(self.model).state_dict()
     lacking = [k for k in mine if k not in sd and not k.endswith('_extra_state')]

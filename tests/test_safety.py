@@ -255,7 +255,7 @@ def bad_files(tmp_path_factory):
 
 CASES = {  # name: (argv, a piece of the error line); `{run}` and `{d}` are filled in
     'empty .pt': (['sample', '--checkpoint', '{d}/empty.pt'], 'is empty (0 bytes)'),
-    'text .pt': (['sample', '--checkpoint', '{d}/text.pt'], 'the safe loader refused it'),
+    'text .pt': (['sample', '--checkpoint', '{d}/text.pt'], 'is not a safe checkpoint'),
     'top-p 0': (['sample', '--run', '{run}', '--top-p', '0'], '--top-p 0.0'),
     'negative temperature': (['sample', '--run', '{run}', '--temperature', '-1'], '--temperature -1.0'),
     'negative max-new-tokens': (['sample', '--run', '{run}', '--max-new-tokens', '-5'], '--max-new-tokens -5'),
@@ -357,12 +357,13 @@ def test_run_name_is_one_folder(name, tmp_path):
 def test_export_into_users_folder(run, tmp_path):
     mine = tmp_path/'mine'; mine.mkdir(); (mine/'config.json').write_text('{"my": "notes"}')
     p = run_jojo('export', run, mine, '--format', 'safetensors')
-    assert p.returncode == 2 and 'not a jojo export' in error_line(p) and '--force' in error_line(p)
+    assert p.returncode == 2 and 'is not a folder jojo made' in error_line(p)
     assert (mine/'config.json').read_text() == '{"my": "notes"}'
     for _ in range(2):  # a new folder, then the same export again
         assert run_jojo('export', run, tmp_path/'out', '--format', 'safetensors').returncode == 0
-    assert run_jojo('export', run, mine, '--format', 'safetensors', '--force').returncode == 0
-    assert json.loads((mine/'config.json').read_text())['model']
+    p = run_jojo('export', run, mine, '--format', 'safetensors', '--force')  # --force never overwrites the user's files
+    assert p.returncode == 2 and 'is not a folder jojo made' in error_line(p)
+    assert sorted(f.name for f in mine.iterdir()) == ['config.json'] and json.loads((mine/'config.json').read_text()) == {'my': 'notes'}
 
 # 9. Resume takes the newest checkpoint that verifies, never a link of a damaged one
 def test_resume_takes_newest_that_verifies(run, tmp_path):
