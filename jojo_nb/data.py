@@ -230,6 +230,7 @@ def _jsonl_documents(path:Path, f, format:str, text_field:str, stats:dict) -> It
         try: record = json.loads(_decode(line, stats))
         except json.JSONDecodeError as e:
             raise SourceError(f"{where}: malformed JSON ({e.msg}); fix or remove the line") from None
+        except RecursionError: raise SourceError(f"{where}: JSON nested too deeply; fix or remove the line") from None
         if not isinstance(record, dict): raise SourceError(f"{where}: expected a JSON object")
         if format == 'chat':
             yield _chat_messages(record, where), len(line)

@@ -70,7 +70,7 @@ def truncate_after(path, step:int, step_of=_json_step):
     keep = []
     for line in path.read_text(encoding='utf-8', errors='replace').splitlines():
         try: s = step_of(line)
-        except (ValueError, IndexError): continue  # a line cut by a crash
+        except (ValueError, IndexError, RecursionError): continue  # a line cut by a crash, or not a record
         if isinstance(s, (int, float)) and s <= step: keep.append(line)
     atomic_write(path, ''.join(l + '\n' for l in keep))
 

@@ -284,3 +284,24 @@ def test_hole13_run_names_without_colons(tmp_path, name):
     assert refused(p) and "no ':'" in p.stderr, p.stderr
     assert not (tmp_path/'runs').exists()
     with pytest.raises(JojoError): check_run_name(name)
+
+# ---------------------------------------------------------------------------------------------------------------
+# The user's own data files and a run's metrics, read line by line
+@SETTINGS
+@given(lines=st.lists(st.one_of(mutated({'text': 'Hello there.'}), json_values.map(_dumps), deep, deep_dict,
+                                raw_bytes.map(lambda b: b.decode('latin-1'))), min_size=1, max_size=5))
+def test_jsonl_sources_prepare_or_refuse(lines):
+    from jojo_nb.data import prepare
+    d = scratch()
+    write(d/'docs.jsonl', '\n'.join(lines) + '\n')
+    attempt(prepare, [str(d/'docs.jsonl')], d/'out', format='jsonl', tokenizer='bytes', workers=0, progress=False,
+            verbose=False)
+
+@SETTINGS
+@given(lines=st.lists(st.one_of(mutated({'step': 3, 'loss': 2.0}), json_values.map(_dumps), deep), max_size=6),
+       step=st.integers(0, 10))
+def test_resume_truncates_any_metrics(lines, step):
+    from jojo_nb.metrics import truncate_after
+    f = write(scratch()/'metrics.jsonl', '\n'.join(lines) + '\n')
+    HostileTally.tried += 1
+    truncate_after(f, step)
