@@ -9,19 +9,16 @@ __all__ = ['PATTERNS', 'SPECIAL_TOKENS', 'MIN_VOCAB', 'training_text', 'train_to
            'cmd_tokenizer']
 
 # %% ../nbs/12_bpe.ipynb #d8d031d6
-import os, shutil, sys, time
+import sys, time
 from pathlib import Path
 from typing import Iterator
-from .core import JojoError, shown_path
-from .tokenizer import (ENDOFTEXT, IM_START, IM_END, Tokenizer, looks_like_folder, write_tokenizer_folder,
-                               TOKENIZER_META)
-from .data import check_text_file, read_documents, remove_abandoned, resolve_sources
+from .core import JojoError, check_replaceable, replace_folder, shown_path
+from .tokenizer import (ENDOFTEXT, IM_START, IM_END, MAX_VOCAB, SPLIT_PATTERNS, Tokenizer, looks_like_folder,
+                               write_tokenizer_folder)
+from .data import check_text_file, read_documents, resolve_sources
 
 # %% ../nbs/12_bpe.ipynb #d9c933b2
-PATTERNS = {  # tiktoken's cl100k_base and gpt2 split patterns
-    'gpt4': r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
-    'gpt2': r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s""",
-}
+PATTERNS = SPLIT_PATTERNS  # tiktoken's cl100k_base ('gpt4') and gpt2 split patterns, kept with the folder rules
 SPECIAL_TOKENS = (ENDOFTEXT, IM_START, IM_END)
 MIN_VOCAB = 256 + len(SPECIAL_TOKENS)
 
@@ -41,14 +38,6 @@ def training_text(files:list[Path], # resolved source files
             yield t
 
 # %% ../nbs/12_bpe.ipynb #164578d4
-def _check_out(out:Path, force:bool):
-    "Refuse an output folder that holds something, unless `force` and it is a tokenizer folder."
-    if not out.exists() or (out.is_dir() and not any(out.iterdir())): return
-    if not out.is_dir(): raise JojoError(f"{out} is a file; give --out a folder name")
-    if not (out/TOKENIZER_META).exists():
-        raise JojoError(f"{out} already holds files and is not a tokenizer folder; choose another --out")
-    if not force: raise JojoError(f"tokenizer folder {out} already exists; add --force to replace it")
-
 def _progress(pieces:Iterator[str], total:int, show:bool) -> Iterator[str]:
     from tqdm.auto import tqdm
     with tqdm(total=total, unit='char', unit_scale=True, desc='reading', disable=not show, file=sys.stderr) as bar:
@@ -68,13 +57,19 @@ def train_tokenizer(sources:list[str]|str, # files, folders, globs or named data
     "Train a byte-level BPE on `sources` with rustbpe and write it as a tokenizer folder; returns the folder."
     import rustbpe
     sources = [str(s) for s in ([sources] if isinstance(sources, (str, Path)) else sources)]
-    if not isinstance(vocab_size, int) or vocab_size < MIN_VOCAB:
+    whole = lambda v: isinstance(v, int) and not isinstance(v, bool)
+    if not whole(vocab_size): raise JojoError(f"--vocab-size {vocab_size!r}: give a whole number from {MIN_VOCAB} to {MAX_VOCAB}")
+    if vocab_size < MIN_VOCAB:
         raise JojoError(f"--vocab-size {vocab_size} is too small: a byte-level BPE needs 256 byte tokens and "
                         f"{len(SPECIAL_TOKENS)} special tokens; give at least {MIN_VOCAB}")
-    if pattern not in PATTERNS: raise JojoError(f"--pattern {pattern!r}: use one of {', '.join(PATTERNS)}")
-    if max_chars is not None and max_chars < 1: raise JojoError(f"--max-chars {max_chars}: give a positive number")
-    out = Path(out).expanduser()
-    _check_out(out, force)
+    if vocab_size > MAX_VOCAB:
+        raise JojoError(f"--vocab-size {vocab_size} is too large: a tokenizer folder holds at most {MAX_VOCAB:,} tokens "
+                        f"(GPT-4's has 100,277); give {MIN_VOCAB} to {MAX_VOCAB}")
+    if not isinstance(pattern, str) or pattern not in PATTERNS:
+        raise JojoError(f"--pattern {pattern!r}: use one of {', '.join(PATTERNS)}")
+    if max_chars is not None and not (whole(max_chars) and max_chars >= 1):
+        raise JojoError(f"--max-chars {max_chars}: give a positive whole number")
+    out = check_replaceable(Path(out).expanduser(), 'tokenizer', force, needs_force=True)
     files = resolve_sources(sources)
     for f in files: check_text_file(f)  # every file's problem is found before any work
     total = min(sum(f.stat().st_size for f in files), max_chars or float('inf'))
@@ -91,34 +86,23 @@ def train_tokenizer(sources:list[str]|str, # files, folders, globs or named data
     if len(ranks) + len(SPECIAL_TOKENS) < vocab_size:
         print(f"jojo: warning: the text allows only {len(ranks) - 256:,} merges: the vocabulary has "
               f"{len(ranks) + len(SPECIAL_TOKENS):,} tokens, not {vocab_size:,}; give more text", file=sys.stderr)
-    return _write_trained(out, ranks, pattern, sources, seen['chars'], vocab_size, time.time() - t0)
+    return _write_trained(out, ranks, pattern, sources, seen['chars'], vocab_size, time.time() - t0, force)
 
 # %% ../nbs/12_bpe.ipynb #da7d7361
 def _write_trained(out:Path, ranks:dict, pattern:str, sources:list[str], chars:int, vocab_size:int,
-                   seconds:float) -> Path:
-    "Write the folder under a temporary name, read it back, then rename it to `out`."
+                   seconds:float, force:bool=False) -> Path:
+    "Write the folder whole with `replace_folder`: filled under a temporary name, read back, then renamed to `out`."
     from importlib.metadata import version
     specials = {s: len(ranks) + i for i, s in enumerate(SPECIAL_TOKENS)}
+    listed = dict(sources=sources[:100], **({'sources_not_listed': len(sources) - 100} if len(sources) > 100 else {}))
     info = dict(trained=dict(library=f"rustbpe {version('rustbpe')}", pattern_name=pattern, vocab_size=vocab_size,
-                             sources=sources, chars=chars, seconds=round(seconds, 1),
-                             time=time.strftime('%Y-%m-%dT%H:%M:%S%z')))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_abandoned(out)  # what a killed training left
-    tmp = out.with_name(f'.{out.name}.tmp-{os.getpid()}')
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+                             **listed, chars=chars, seconds=round(seconds, 1), time=time.strftime('%Y-%m-%dT%H:%M:%S%z')))
+    def build(tmp:Path):
         write_tokenizer_folder(tmp, out.name, ranks, PATTERNS[pattern], specials, info)
         check = Tokenizer(str(tmp))
         sample = "Hello, world! 123 <|im_start|> é\n"
         if check.decode(check.encode(sample)) != sample: raise RuntimeError("the trained tokenizer does not round-trip")
-        if out.exists():
-            trash = out.with_name(f'.{out.name}.old-{os.getpid()}')
-            os.replace(out, trash); os.replace(tmp, out); shutil.rmtree(trash, ignore_errors=True)
-        else: os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return replace_folder(out, 'tokenizer', build, force=force, needs_force=True)
 
 # %% ../nbs/12_bpe.ipynb #bf69ae58
 def tokenizer_stats(tokenizers:list[str], # tokenizer names or folders

@@ -23,7 +23,7 @@ def trained(tmp_path_factory):
     return out
 
 def test_train_writes_a_folder_tiktoken_encodes(trained):
-    assert sorted(f.name for f in trained.iterdir()) == ['jojo_tokenizer.json', 'merges.tiktoken']
+    assert sorted(f.name for f in trained.iterdir()) == ['.jojo.json', 'jojo_tokenizer.json', 'merges.tiktoken']
     meta = json.loads((trained/'jojo_tokenizer.json').read_text())
     assert meta['n_vocab'] == 600 and meta['trained']['chars'] == 300_000 and meta['trained']['pattern_name'] == 'gpt4'
     tok = Tokenizer(str(trained))
@@ -100,7 +100,7 @@ def test_bad_input(tmp_path):
     (tmp_path/'x.bin').write_bytes(bytes(range(256)) * 4)
     (tmp_path/'ok.txt').write_text((SHARED/'tinyshakespeare'/'input.txt').read_text()[:20_000])
     train = lambda *a: run_jojo('tokenizer', 'train', *a, cwd=tmp_path)
-    one_line_error(train('ok.txt', '--vocab-size', '258', '--out', 'a'), 'give at least 259')
+    one_line_error(train('ok.txt', '--vocab-size', '258', '--out', 'a'), '259')
     one_line_error(train('empty.txt', '--vocab-size', '300', '--out', 'b'), 'empty.txt is empty')
     one_line_error(train('blank.txt', '--vocab-size', '300', '--out', 'c'), 'no text to train on')
     one_line_error(train('x.bin', '--vocab-size', '300', '--out', 'd'), 'looks binary')
@@ -118,7 +118,7 @@ def test_bad_input(tmp_path):
     p = train('short.txt', '--vocab-size', '300', '--out', 'short_tok')
     assert p.returncode == 0 and 'the text allows only 8 merges' in p.stderr, p.stderr
     (tmp_path/'notes').mkdir(); (tmp_path/'notes'/'a.txt').write_text('mine')
-    one_line_error(train('ok.txt', '--vocab-size', '300', '--out', 'notes', '--force'), 'is not a tokenizer folder')
+    one_line_error(train('ok.txt', '--vocab-size', '300', '--out', 'notes', '--force'), 'not a folder jojo made')
     assert (tmp_path/'notes'/'a.txt').read_text() == 'mine'
 
 @needs_shared
