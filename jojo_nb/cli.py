@@ -53,7 +53,7 @@ def number(typ:type=int, lo=None, hi=None, zero:bool=False):
     def parse(text:str):
         try: v = typ(text)
         except (ValueError, OverflowError): v = None
-        ok = v is not None and math.isfinite(v) and ((zero and v == 0) or
+        ok = v is not None and not (isinstance(v, float) and not math.isfinite(v)) and ((zero and v == 0) or
                                                      ((lo is None or v >= lo) and (hi is None or v <= hi)))
         if ok: return v
         bounds = (f"from {lo} to {hi}" if lo is not None and hi is not None else

@@ -95,7 +95,7 @@ def read_bytes(path, what:str='file', limit:int=16 << 20) -> bytes:
     if len(data) > limit: raise JojoError(f"{what} {path} grew past the {_size(limit)} a {what} may be while it was read")
     return data
 
-def _size(n:int) -> str: return f"{n / 2**20:.1f} MiB" if n >= 1 << 20 else f"{n:,} bytes"
+def _size(n:int) -> str: return f"{n / 2**20:.1f}".removesuffix('.0') + " MiB" if n >= 1 << 20 else f"{n:,} bytes"
 
 def read_user_text(path, what:str='file', limit:int=16 << 20) -> str:
     "The text of the user's file `path`: a regular file of at most `limit` bytes in UTF-8, or a one-line `JojoError`."
@@ -164,7 +164,9 @@ def checked(d, key:str, typ, where:str, lo=None, hi=None, default=REQUIRED):
         if default is REQUIRED: raise JojoError(f"{where}: the key {key!r} is missing")
         return default
     v, types = d[key], typ if isinstance(typ, tuple) else (typ,)
-    if float in types and int not in types and isinstance(v, int) and not isinstance(v, bool): v = float(v)
+    if float in types and int not in types and isinstance(v, int) and not isinstance(v, bool):
+        try: v = float(v)
+        except OverflowError: raise JojoError(f"{where}: {key}={_short(v)} is too large a number") from None
     ok = isinstance(v, types) and not (isinstance(v, bool) and bool not in types)
     if not ok: raise JojoError(f"{where}: {key} must be {_type_names(typ)}, not {_short(v)}")
     if isinstance(v, float) and not math.isfinite(v): raise JojoError(f"{where}: {key} must be a finite number, not {v}")

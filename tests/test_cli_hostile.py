@@ -14,9 +14,10 @@ from test_train import data  # noqa: F401  (the module-scoped text fixture)
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1'}
 
 def one_line(stderr:str) -> str:
-    lines = [l for l in stderr.strip().splitlines() if l.strip()]
-    assert len(lines) == 1 and lines[0].startswith('jojo: error: '), stderr[-3000:]
-    return lines[0]
+    "The one error line of `stderr` (progress lines such as a cached prepare's may come before it)."
+    errors = [l for l in stderr.splitlines() if l.startswith('jojo: error: ')]
+    assert len(errors) == 1 and 'Traceback' not in stderr, stderr[-3000:]
+    return errors[0]
 
 def in_process(*argv) -> tuple[int, str]:
     err = io.StringIO()

@@ -269,8 +269,9 @@ CASES = {  # name: (argv, a piece of the error line); `{run}` and `{d}` are fill
     'export onto a file': (['export', '{run}', '{d}/exists.txt'], 'is a file'),
     'nproc 0': (['train', '--nproc', '0'], '--nproc 0'),
     'prune keep -1': (['checkpoints', 'prune', '{run}', '--keep', '-1'], 'keep at least 1'),
-    'model too large': (['train', '--model.n_embd', '1048576', '--model.n_head', '1', '--data.tokenizer', 'bytes',
-                         '--train.device', 'cpu', '--run-name', 'huge'], 'does not fit in memory'),
+    'model too large': (['train', '--model.n_embd', '262144', '--model.n_head', '1', '--model.n_layer', '1',
+                         '--data.tokenizer', 'bytes', '--train.device', 'cpu', '--run-name', 'huge'],
+                        'does not fit in memory'),  # 0.8e12 parameters: under the declared cap, over any memory
     'config /dev/zero': (['config', 'show', '--config', '/dev/zero'], 'is not a regular file'),
     'extends /dev/zero': (['config', 'show', '--config', '{d}/extends_zero.json'], 'is not a regular file'),
     'config of 2 MiB': (['config', 'show', '--config', '{d}/big.json'], 'more than the 1 MiB'),
