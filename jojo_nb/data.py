@@ -8,7 +8,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/data.html.md"""
 __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'PACKAGED', 'DATASETS', 'HUB_DATASETS', 'PIECE', 'PROCESS_BYTES', 'SHARD_TOKENS',
            'shard_bytes', 'write_shard', 'read_shard', 'download', 'NamedDataset', 'fetch_dataset', 'resolve_sources',
            'HubDataset', 'hub_source', 'fetch_hub_dataset', 'SourceError', 'check_text_file', 'read_documents',
-           'encode_stream', 'default_out', 'remove_abandoned', 'read_metadata', 'prepare', 'TokenLoader']
+           'encode_stream', 'default_out', 'read_metadata', 'prepare', 'TokenLoader']
 
 # %% ../nbs/11_data.ipynb #9e5f63f7
 import dataclasses, glob, hashlib, http.client, importlib.resources, json, os, shutil, struct, sys, time, warnings
@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 from fastcore.basics import patch
 from .core import (JojoError, IGNORE_INDEX, atomic_write, write_json, sha256_file, data_dir, cache_dir,
-                          pid_alive, shown_path, first_line, read_json, checked, check_replaceable, replace_folder)
+                          shown_path, first_line, read_json, checked, check_replaceable, replace_folder)
 from .config import DataConfig, check_choice, check_data, field_choices
 from .tokenizer import ROLES, Tokenizer, check_identity, looks_like_folder
 
@@ -450,12 +450,6 @@ def _hub_options(sources:list[str], data:DataConfig) -> DataConfig:
         raise JojoError(f"Hub datasets ({', '.join(HUB_DATASETS)}) are JSONL with a 'text' field; prepare them on "
                         f"their own, or with other JSONL sources whose field is 'text' (--format jsonl)")
     return data
-
-def remove_abandoned(out:Path):
-    "Remove the temporary folders (`.NAME.tmp-PID`) that killed writers of `out` left next to it."
-    for stale in out.parent.glob(f'.{out.name}.tmp-*'):
-        pid = stale.name.rsplit('-', 1)[-1]
-        if pid.isdigit() and not pid_alive(int(pid)): shutil.rmtree(stale, ignore_errors=True)
 
 def _write_prepared(out:Path, files:list[Path], tok:Tokenizer, data:DataConfig, request:dict, workers:int,
                     shard_tokens:int, progress:bool) -> dict:

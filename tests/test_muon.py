@@ -8,6 +8,7 @@ learning rate (0.02 x shape factor) stays far below 1e-6. In bfloat16 (torch's p
 import json, signal, subprocess, sys, time
 from pathlib import Path
 import pytest, torch, torch.nn as nn
+from test_train import wait_for_step
 from conftest import BIN, run_jojo, tiny_args
 from jojo_nb.model import Muon, ns_dtype, orthogonalize
 
@@ -96,16 +97,6 @@ def test_muon_trains(data, tmp_path):
     la = losses(tmp_path/'runs'/'m')
     first, last = sum(la[s] for s in range(1, 6)) / 5, sum(la[s] for s in range(36, 41)) / 5
     assert last < first - 1.0, (first, last)
-
-def wait_for_step(run, step, proc, timeout=120):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        f = Path(run)/'metrics.jsonl'
-        lines = f.read_text().splitlines() if f.exists() else []
-        if any(json.loads(l).get('step', 0) >= step for l in lines if l.strip().endswith('}')): return
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.05)
-    raise TimeoutError
 
 @pytest.mark.slow
 def test_muon_resume_continues_exactly(data, tmp_path):
