@@ -6,8 +6,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/device.html.md"""
 
 # %% auto #0
 __all__ = ['PR_SET_PDEATHSIG', 'M_TRIM_THRESHOLD', 'M_TOP_PAD', 'M_MMAP_THRESHOLD', 'dist_env', 'start_process_group',
-           'process_group', 'launch_id', 'restarted', 'die_with_parent', 'pick_device', 'pick_dtype', 'autocast',
-           'keep_freed_memory']
+           'process_group', 'launch_id', 'restarted', 'die_with_parent', 'under_torchrun', 'launch_torchrun',
+           'stop_launch', 'parent_pid', 'child_pids', 'pick_device', 'pick_dtype', 'autocast', 'keep_freed_memory']
 
 # %% ../nbs/03_device.ipynb #27360aae
 import ctypes, os
@@ -86,6 +86,80 @@ def die_with_parent(signum:int=9) -> bool:
     if prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0: return False
     if os.getppid() != parent: os.kill(os.getpid(), signum)  # the parent died before the kernel was told
     return True
+
+# %% ../nbs/03_device.ipynb #ce8ac9f6
+def under_torchrun() -> bool:
+    "Whether this process is one of torchrun's workers."
+    return 'TORCHELASTIC_RUN_ID' in os.environ or 'LOCAL_RANK' in os.environ
+
+def launch_torchrun(nproc:int, # processes on this machine
+                    entry:list[str], # what each worker runs: `['-m', 'jojo_nb.train']`, `['-m', 'jojo_nb.cli', 'eval']`
+                    argv:list[str], # the command's arguments (any `--nproc` is dropped)
+                    max_restarts:int=0, after_kill=lambda: '') -> int:
+    """Run `entry` with `argv` in `nproc` processes under torchrun here; returns its exit code.
+    A worker's `JojoError` (a mistake a restart cannot mend) ends the launch: raised here, in one line. When the
+    agent itself is killed, its workers die with it, this says so (and what `after_kill()` adds) and returns 128 + the
+    signal."""
+    import signal, subprocess, sys, tempfile, uuid
+    from pathlib import Path
+    argv = [a for i, a in enumerate(argv)
+            if a != '--nproc' and not a.startswith('--nproc=') and (i == 0 or argv[i - 1] != '--nproc')]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}',
+           f'--max-restarts={max_restarts}', *entry, *argv]
+    with tempfile.TemporaryDirectory(prefix='jojo-launch-') as tmp:
+        error_file = Path(tmp)/'error'
+        env = {**os.environ, 'JOJO_LAUNCHED': '1', 'JOJO_LAUNCH_ID': uuid.uuid4().hex,
+               'JOJO_ERROR_FILE': str(error_file), 'JOJO_LAUNCHER_PID': str(os.getpid())}
+        proc = subprocess.Popen(cmd, start_new_session=True, env=env)
+        def forward(signum, frame):
+            for pid in child_pids(proc.pid) or [proc.pid]:
+                try: os.kill(pid, signum)
+                except ProcessLookupError: pass
+        old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        try: code = proc.wait()
+        finally:
+            for s, h in old.items(): signal.signal(s, h)
+        if error_file.exists(): raise JojoError(error_file.read_text(errors='replace').strip())
+    if code < 0:  # the agent was killed (kill -9, the out-of-memory killer): its workers died with it
+        try: name = signal.Signals(-code).name
+        except ValueError: name = f'signal {-code}'
+        print(f"jojo: error: torchrun's agent (process {proc.pid}) was killed by {name}, and its workers with it"
+              + (f"; {after_kill()}" if after_kill() else ''), file=sys.stderr)
+        return 128 - code
+    return code
+
+def stop_launch(line:str) -> bool:
+    """In a worker of `launch_torchrun`: hand the launcher the one `line` of a mistake and end the launch at once
+    (torchrun's agent is killed, so it neither restarts the workers nor prints its report); whether it was handed."""
+    import signal
+    error_file, launcher = os.environ.get('JOJO_ERROR_FILE'), os.environ.get('JOJO_LAUNCHER_PID')
+    if not (error_file and launcher and under_torchrun()): return False
+    try:
+        fd = os.open(error_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w') as f: f.write(line)
+    except FileExistsError: pass  # another worker's line is already there
+    except OSError: return False
+    agent = os.getppid()
+    if parent_pid(agent) == int(launcher):
+        try: os.kill(agent, signal.SIGKILL)
+        except ProcessLookupError: pass
+    return True
+
+def parent_pid(pid:int) -> int|None:
+    "The parent of process `pid` (Linux `/proc`; None elsewhere or when it is gone)."
+    from pathlib import Path
+    try: return int(Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[1])
+    except (OSError, ValueError, IndexError): return None
+
+def child_pids(pid:int) -> list[int]:
+    "Live processes whose parent is `pid` (Linux `/proc`; empty elsewhere); an exited one not yet reaped is left out."
+    from pathlib import Path
+    out = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try: fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError: continue
+        if int(fields[1]) == pid and fields[0] != 'Z': out.append(int(stat.parent.name))
+    return out
 
 # %% ../nbs/03_device.ipynb #8f5668e6
 def pick_device(spec:str='auto', local_rank:int=0, distributed:bool=False) -> torch.device:

@@ -5,7 +5,7 @@ import json, os, signal, socket, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import BIN, tiny_args
-from jojo_nb.cli import child_pids as children
+from jojo_nb.device import child_pids as children
 from test_train import data  # noqa: F401  (the module-scoped text fixture)
 
 pytestmark = pytest.mark.slow
