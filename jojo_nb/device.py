@@ -115,7 +115,9 @@ def launch_torchrun(nproc:int, # processes on this machine
             for pid in child_pids(proc.pid) or [proc.pid]:
                 try: os.kill(pid, signum)
                 except ProcessLookupError: pass
-        old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        import threading  # signals reach the main thread only: from another thread (a notebook's), nothing to forward
+        in_main = threading.current_thread() is threading.main_thread()
+        old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
         try: code = proc.wait()
         finally:
             for s, h in old.items(): signal.signal(s, h)
