@@ -301,7 +301,7 @@ def _agree(name:str) -> str:
 _LEGACY_HANDLERS = {'config': 'cmd_config', 'train': 'cmd_train', 'prepare': 'cmd_prepare'}
 _LEGACY_CHAPTER = {'checkpoints': 'jojo_nb.checkpoint:cmd_checkpoints', 'export': 'jojo_nb.hf:cmd_export',
                    'plot': 'jojo_nb.monitor:cmd_plot', 'sample': 'jojo_nb.sample:cmd_sample',
-                   'eval': 'jojo_nb.evaluate:cmd_eval', 'compare': 'jojo_nb.compare:cmd_compare',
+                   'compare': 'jojo_nb.compare:cmd_compare',
                    'tokenizer': 'jojo_nb.bpe:cmd_tokenizer', 'estimate': 'jojo_nb.estimate:cmd_estimate'}
 
 def _legacy_functions(name):
