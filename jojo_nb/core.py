@@ -6,7 +6,7 @@ Docs: https://jojo-nb.github.io/jojo_nb/core.html.md"""
 
 # %% auto #0
 __all__ = ['IGNORE_INDEX', 'MAX_DEPTH', 'MAX_VALUES', 'REQUIRED', 'MARKER', 'LEGACY_MARKERS', 'JojoError', 'first_line',
-           'os_error_reason', 'os_error_line', 'fsync_dir', 'atomic_write', 'write_json', 'read_bytes',
+           'os_error_reason', 'os_error_line', 'fsync_dir', 'new_file_mode', 'atomic_write', 'write_json', 'read_bytes',
            'read_user_text', 'check_shape', 'parse_json', 'read_json', 'read_yaml', 'checked', 'sha256_file',
            'read_jsonl', 'fmt_value', 'pid_alive', 'open_no_follow', 'open_append', 'check_no_links', 'write_marker',
            'marker_kind', 'check_replaceable', 'recover_folder', 'replace_folder', 'data_dir', 'cache_dir',
@@ -49,6 +49,15 @@ def fsync_dir(path):
     try: os.fsync(fd)
     finally: os.close(fd)
 
+def new_file_mode() -> int:
+    "The permissions a new file gets from the user's umask, as `open` gives them (mkstemp's are owner-only)."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    mask = os.umask(0o022); os.umask(mask)  # where /proc has no Umask line (not Linux)
+    return 0o666 & ~mask
+
 def atomic_write(path, data:bytes|str|None=None, # file to (over)write, and its new contents
                  writer=None): # or a function called with the open binary file, for large or streamed contents
     "Write `path` so that readers only ever see the old or the complete new file; returns `path`."
@@ -56,6 +65,7 @@ def atomic_write(path, data:bytes|str|None=None, # file to (over)write, and its 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
+        os.fchmod(fd, new_file_mode())  # mkstemp's file is owner-only; the result gets the user's umask like any file
         with os.fdopen(fd, 'wb') as f:
             if writer is not None: writer(f)
             else: f.write(data.encode('utf-8') if isinstance(data, str) else data)
