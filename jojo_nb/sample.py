@@ -15,10 +15,15 @@ from .checkpoint import checkpoint_spec
 from .hf import load_for_inference
 
 # %% ../nbs/70_sample.ipynb #38d5fb66
+def _held_back(text:str, stop_strings) -> int:
+    "How many characters at the end of `text` could be the start of a stop string (so not shown yet)."
+    return max((k for s in stop_strings for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
+
 def stream_text(model, tok:Tokenizer, ids:list[int], max_new_tokens:int=200, stop_strings=(), **kw):
-    "Yield the new text of one prompt as it is generated; stops at `stop_strings` (cut off) and the end tokens."
+    """Yield the new text of one prompt as it is generated; stops at `stop_strings` (cut off) and the end tokens. Text
+    that could be the start of a stop string is held back until the next token says whether it is one."""
     stops = [t for t in (tok.eot, tok.im_end) if t is not None]
-    out, shown = [], ''
+    out, shown, text = [], '', ''
     for t in model.stream(ids, max_new_tokens, stop_tokens=stops, stop_strings=stop_strings, decode=tok.decode, **kw):
         out.append(t)
         text = tok.decode(out)
@@ -27,12 +32,15 @@ def stream_text(model, tok:Tokenizer, ids:list[int], max_new_tokens:int=200, sto
         if cut >= 0:
             if cut > len(shown): yield text[len(shown):cut]
             return
-        if len(text) > len(shown): yield text[len(shown):]; shown = text
+        ready = len(text) - _held_back(text, stop_strings)
+        if ready > len(shown): yield text[len(shown):ready]; shown = text[:ready]
+    if len(text.rstrip('\ufffd')) > len(shown): yield text.rstrip('\ufffd')[len(shown):]
 
 # %% ../nbs/70_sample.ipynb #c1544427
 def chat_prompt(tok:Tokenizer, history:list[dict], block_size:int, max_new_tokens:int) -> list[int]:
-    "The ChatML prompt for `history`, oldest turns dropped until it leaves `max_new_tokens` of room."
-    room = max(1, block_size - max_new_tokens)
+    """The ChatML prompt for `history`, oldest turns dropped until it leaves `max_new_tokens` of room; the prompt keeps
+    at least half the context however many tokens are asked for (the answer then slides along the context)."""
+    room = max(block_size // 2, block_size - max_new_tokens, 1)
     h = list(history)
     while True:
         ids, _ = tok.encode_chat(h, add_generation_prompt=True)
