@@ -6,15 +6,16 @@ Docs: https://jojo-nb.github.io/jojo_nb/bpe.html.md"""
 
 # %% auto #0
 __all__ = ['PATTERNS', 'SPECIAL_TOKENS', 'MIN_VOCAB', 'training_text', 'train_tokenizer', 'tokenizer_stats', 'stats_table',
-           'cmd_tokenizer']
+           'export_tokenizer', 'tokenizer_arguments', 'cmd_tokenizer']
 
 # %% ../nbs/12_bpe.ipynb #d8d031d6
 import sys, time
 from pathlib import Path
 from typing import Iterator
 from .core import JojoError, check_replaceable, replace_folder, shown_path
-from .tokenizer import (ENDOFTEXT, IM_START, IM_END, MAX_VOCAB, SPLIT_PATTERNS, Tokenizer, looks_like_folder,
-                               write_tokenizer_folder)
+from .cliargs import number
+from .tokenizer import (ENDOFTEXT, IM_START, IM_END, MAX_VOCAB, SPLIT_PATTERNS, TOKENIZER_META, Tokenizer,
+                               looks_like_folder, write_hf_tokenizer_files, write_tokenizer_folder)
 from .data import check_text_file, read_documents, resolve_sources
 
 # %% ../nbs/12_bpe.ipynb #d9c933b2
@@ -131,9 +132,62 @@ def stats_table(rows:list[dict]) -> str:
     w0, w = max(len(k) for k, _ in lines), [max(len(v[j]) for _, v in lines) for j in range(len(rows))]
     return '\n'.join(f"{k:<{w0}}  " + '  '.join(f"{c:>{w[j]}}" for j, c in enumerate(v)) for k, v in lines)
 
+# %% ../nbs/12_bpe.ipynb #5eb89312
+_CHECK_TEXT = "Hello, world! 123 é 🙂\n\n\tdef f(x):\n    return x**2  # DON'T   \n end"
+
+def export_tokenizer(name:str, # a tokenizer folder, or an encoding: gpt2, cl100k_base, ..., or bytes
+                     out, # the folder to write
+                     chat:bool=False, # add the ChatML tokens to an encoding (a trained folder has them)
+                    ) -> Path:
+    "Write tokenizer `name` as Hugging Face files in the folder `out`, checked by loading them back; returns `out`."
+    tok = Tokenizer(name, chat=chat or looks_like_folder(name))
+    out = check_replaceable(Path(out).expanduser(), 'tokenizer-export')
+    def build(tmp:Path):
+        write_hf_tokenizer_files(tok, tmp)
+        tok.write_folder(tmp)  # a trained tokenizer: the export is a jojo tokenizer folder too
+        from tokenizers import Tokenizer as HFTokenizer
+        if HFTokenizer.from_file(str(tmp/'tokenizer.json')).encode(_CHECK_TEXT).ids != tok.encode(_CHECK_TEXT):
+            raise RuntimeError("the exported tokenizer.json does not encode as jojo does")
+    return replace_folder(out, 'tokenizer-export', build, tokenizer=tok.identity())
+
+
 # %% ../nbs/12_bpe.ipynb #276ef6ca
+def tokenizer_arguments(p):
+    "Add `jojo tokenizer`'s arguments to the parser `p`: the action, its inputs and the options of each action."
+    p.add_argument('action', choices=['train', 'stats', 'export'], help='train: a new tokenizer; stats: compare '
+                   'tokenizers; export: write one as Hugging Face files (tokenizer.json, tokenizer_config.json)')
+    p.add_argument('inputs', nargs='+', metavar='INPUT', help='train: text sources (as `jojo prepare` reads); '
+                   'stats: tokenizers (gpt2, cl100k_base, bytes or a tokenizer folder); export: TOKENIZER OUT')
+    p.add_argument('--vocab-size', type=number(int, MIN_VOCAB, MAX_VOCAB), metavar='N',
+                   help='train: tokens in the vocabulary, specials included (the 256 bytes and 3 specials at least)')
+    p.add_argument('--out', metavar='DIR', help='train: the tokenizer folder to write (export: OUT may be given so)')
+    p.add_argument('--pattern', default='gpt4', choices=list(PATTERNS), help='train: the pre-tokenizer split '
+                   '(default: gpt4)')
+    p.add_argument('--max-chars', type=number(int, 1, 10**15), metavar='N',
+                   help='train: read at most N characters of text')
+    p.add_argument('--format', default='text', choices=['text', 'jsonl', 'chat'],
+                   help='how to read the sources (train) or the text (stats)')
+    p.add_argument('--text-field', default='text', metavar='F', help='the text field of JSONL sources and text')
+    p.add_argument('--text', nargs='+', metavar='FILE', help='stats: the text to measure on')
+    p.add_argument('--chat', action='store_true', help='export: add the ChatML tokens and the chat template to an '
+                   'encoding (a trained folder has them)')
+    p.add_argument('--force', action='store_true', help='train: replace an existing tokenizer folder')
+
+def _export_command(args) -> int:
+    "`jojo tokenizer export TOKENIZER OUT`."
+    names = [*args.inputs, *([args.out] if args.out else [])]
+    if len(names) != 2: raise JojoError("jojo tokenizer export: give TOKENIZER OUT, e.g. "
+                                        "`jojo tokenizer export my_tok my_tok_hf`")
+    out = export_tokenizer(names[0], names[1], chat=args.chat)
+    tok = Tokenizer(str(out)) if (out/TOKENIZER_META).is_file() else None
+    print(f"wrote {shown_path(out)}: tokenizer.json and tokenizer_config.json"
+          + (f" (and the jojo tokenizer files, identity {tok.identity()['ranks_sha256']})" if tok else '')
+          + "; load it with transformers.AutoTokenizer.from_pretrained")
+    return 0
+
 def cmd_tokenizer(args, extra=()) -> int:
-    "`jojo tokenizer train SOURCES... --vocab-size N --out DIR` or `jojo tokenizer stats TOKENIZERS... --text FILES`."
+    "`jojo tokenizer train SOURCES... --vocab-size N --out DIR`, `stats TOKENIZERS... --text FILES` or `export TOKENIZER OUT`."
+    if args.action == 'export': return _export_command(args)
     if args.action == 'train':
         if args.vocab_size is None: raise JojoError("jojo tokenizer train: give --vocab-size N (e.g. 32768)")
         if not args.out: raise JojoError("jojo tokenizer train: give --out DIR, the tokenizer folder to write")
@@ -147,3 +201,4 @@ def cmd_tokenizer(args, extra=()) -> int:
     texts = list(training_text(resolve_sources(args.text), args.format, args.text_field))  # chat: each message
     print(stats_table(tokenizer_stats(args.inputs, texts)))
     return 0
+

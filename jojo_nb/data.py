@@ -6,12 +6,14 @@ Docs: https://jojo-nb.github.io/jojo_nb/data.html.md"""
 
 # %% auto #0
 __all__ = ['MAGIC', 'SHARD_VERSION', 'HEADER', 'PACKAGED', 'DATASETS', 'HUB_DATASETS', 'PIECE', 'PROCESS_BYTES', 'SHARD_TOKENS',
-           'shard_bytes', 'write_shard', 'read_shard', 'download', 'NamedDataset', 'fetch_dataset', 'resolve_sources',
-           'HubDataset', 'hub_source', 'fetch_hub_dataset', 'SourceError', 'check_text_file', 'read_documents',
-           'encode_stream', 'default_out', 'read_metadata', 'prepare', 'TokenLoader']
+           'SPLIT_RULE', 'WHOLE_DOCUMENTS_TOLERANCE', 'PREPARE_KEYS', 'shard_bytes', 'write_shard', 'read_shard',
+           'download', 'NamedDataset', 'fetch_dataset', 'resolve_sources', 'HubDataset', 'hub_source',
+           'fetch_hub_dataset', 'SourceError', 'check_text_file', 'read_documents', 'encode_stream', 'document_sizes',
+           'split_plan', 'default_out', 'read_metadata', 'held_out', 'prepare', 'TokenLoader', 'prepare_arguments',
+           'prepare_stats', 'cmd_prepare']
 
 # %% ../nbs/11_data.ipynb #9e5f63f7
-import dataclasses, glob, hashlib, http.client, importlib.resources, json, os, shutil, struct, sys, time, warnings
+import dataclasses, glob, hashlib, http.client, importlib.resources, json, os, struct, sys, time, warnings
 import urllib.request
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -20,7 +22,8 @@ import numpy as np
 from fastcore.basics import patch
 from .core import (JojoError, IGNORE_INDEX, atomic_write, write_json, sha256_file, data_dir, cache_dir,
                           shown_path, first_line, read_json, checked, check_replaceable, replace_folder)
-from .config import DataConfig, check_choice, check_data, field_choices
+from .config import DataConfig, check_choice, check_data, config_fields, field_choices
+from .cliargs import number
 from .tokenizer import ROLES, Tokenizer, check_identity, looks_like_folder
 
 # %% ../nbs/11_data.ipynb #50e6022c
@@ -64,22 +67,18 @@ def download(url:str, # where the file is
              hint:str='', # another way to provide the file, added to the error: "(or give --hellaswag FILE)"
             ) -> Path:
     "Download `url` to `dest` through a temporary file, checking its sha256 when given; returns `dest`."
-    dest = Path(dest)
-    what = what or dest.name
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f'.{dest.name}.download-{os.getpid()}')
-    try:
-        with urllib.request.urlopen(url, timeout=30) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if not isinstance(e, (OSError, http.client.HTTPException)): raise
-        raise JojoError(f"could not download {what} ({first_line(e)}); place {url} at {dest}"
-                        + (f" {hint}" if hint else '')) from None
-    if sha256 and sha256_file(tmp) != sha256:
-        tmp.unlink()
-        raise JojoError(f"the download of {what} from {url} has the wrong sha256; try again later")
-    os.replace(tmp, dest)
-    return dest
+    dest, what = Path(dest), what or Path(dest).name
+    def fetch(f):
+        h = hashlib.sha256()
+        try:
+            with urllib.request.urlopen(url, timeout=30) as r:
+                while chunk := r.read(1 << 20): f.write(chunk); h.update(chunk)
+        except (OSError, http.client.HTTPException) as e:
+            raise JojoError(f"could not download {what} ({first_line(e)}); place {url} at {dest}"
+                            + (f" {hint}" if hint else '')) from None
+        if sha256 and h.hexdigest() != sha256:
+            raise JojoError(f"the download of {what} from {url} has the wrong sha256; try again later")
+    return atomic_write(dest, writer=fetch)  # a failed or partial download leaves nothing at `dest`
 
 # %% ../nbs/11_data.ipynb #9c2dfe2b
 @dataclass
@@ -164,20 +163,15 @@ def fetch_hub_dataset(name:str, limit:int|None=None, spec:HubDataset|None=None, 
     except ImportError: raise JojoError(f"{name} is streamed from the Hugging Face Hub with the `datasets` library, "
                                         f"which is not installed: `pip install datasets`, or {place}") from None
     from tqdm.auto import tqdm
-    tmp = path.with_name(f'.{path.name}.download-{os.getpid()}')
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def stream(f):
         rows = datasets.load_dataset(spec.repo, spec.config, split=spec.split, streaming=True)
-        bar = tqdm(total=limit, unit='doc', desc=name, disable=not progress)
-        with open(tmp, 'w', encoding='utf-8') as f, bar:
+        with tqdm(total=limit, unit='doc', desc=name, disable=not progress) as bar:
             for i, row in enumerate(rows):
                 if limit and i >= limit: break
-                f.write(json.dumps({'text': row[spec.text_field]}, ensure_ascii=False) + '\n')
+                f.write((json.dumps({'text': row[spec.text_field]}, ensure_ascii=False) + '\n').encode('utf-8'))
                 bar.update()
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
+    try: atomic_write(path, writer=stream)  # complete, or not there at all
     except (Exception, KeyboardInterrupt) as e:
-        tmp.unlink(missing_ok=True)
         if isinstance(e, KeyboardInterrupt): raise
         why = f"{e.__class__.__name__}: {str(e).splitlines()[0][:150]}" if str(e) else e.__class__.__name__
         raise JojoError(f"could not stream {name} from the Hugging Face Hub ({why}); {place}") from None
@@ -310,10 +304,11 @@ def encode_stream(items, tokenizer:str|Tokenizer, chat:bool, workers:int, proces
 SHARD_TOKENS = 100_000_000
 
 class _SplitWriter:
-    "Accumulates one split's tokens (and masks) and writes them as shards."
+    "Accumulates one split's tokens (and masks) and writes them as shards; counts the bytes of text they came from."
     def __init__(self, out:Path, split:str, dtype, chat:bool, shard_tokens:int):
         self.out, self.split, self.dtype, self.chat, self.shard_tokens = out, split, dtype, chat, shard_tokens
         self.bufs, self.masks, self.starts, self.n_buf, self.shards, self.tokens, self.docs = [], [], [], 0, 0, 0, 0
+        self.text_bytes = 0
     def add(self, ids, mask=None, doc_start=False):
         if doc_start: self.starts.append(self.n_buf); self.docs += 1
         self.bufs.append(ids)
@@ -329,34 +324,81 @@ class _SplitWriter:
             write_shard(self.out/f'{name}.mask.bin', self.masks, np.uint8)
             write_shard(self.out/f'{name}.docs.bin', np.asarray(self.starts, dtype=np.uint32))
         self.bufs, self.masks, self.starts, self.n_buf, self.shards = [], [], [], 0, self.shards + 1
-    def summary(self) -> dict: return dict(tokens=self.tokens, documents=self.docs, shards=self.shards)
+    def summary(self) -> dict:
+        return dict(tokens=self.tokens, documents=self.docs, shards=self.shards, bytes=self.text_bytes)
+
 
 # %% ../nbs/11_data.ipynb #13992dfa
-def _split_pieces(files:list[Path], data:DataConfig, total_bytes:int, stats:dict):
-    "Yield `(piece, split, starts a document in that split, ends the document, bytes)` in order."
-    n_docs = len(files) if data.format == 'text' else None  # JSONL: not known before reading
-    val_docs = set()
-    if data.split == 'documents' and n_docs is not None:
-        if n_docs < 2:
-            raise JojoError(f"split 'documents' needs at least 2 documents, and {files[0].name} is one; "
-                            f"use split 'tail'")
-        k = min(n_docs - 1, max(1, round(n_docs * data.val_fraction)))
-        val_docs = set(np.random.default_rng(data.seed).choice(n_docs, size=k, replace=False).tolist())
-    rng, cut = np.random.default_rng(data.seed), int(total_bytes * (1 - data.val_fraction))
-    seen, current = 0, (None, None)
+SPLIT_RULE = 2  # how the split is drawn; a folder prepared by an earlier rule is prepared again
+WHOLE_DOCUMENTS_TOLERANCE = 0.1  # `documents` holds out whole documents when they come this close (relative)
+
+def document_sizes(files:list[Path], # resolved source files
+                   format:str='text', # 'text': a file is a document; 'jsonl' and 'chat': a line is one
+                  ) -> np.ndarray:
+    "The size in bytes of each document of `files`, in the order `read_documents` reads them (blank lines skipped)."
+    from array import array
+    if format == 'text': return np.asarray([f.stat().st_size for f in files], dtype=np.int64)
+    sizes = array('q')
+    for path in files:
+        with open(path, 'rb') as f: sizes.extend(len(line) for line in f if line.strip())
+    return np.asarray(sizes, dtype=np.int64)
+
+def split_plan(sizes:np.ndarray, # bytes of each document
+               split:str='documents', # 'documents' (a seeded draw of documents) or 'tail' (the last bytes)
+               val_fraction:float=0.05, # the share of the bytes to hold out
+               seed:int=0, # the seed of the draw
+               whole:bool=False, # never cut a document (conversations)
+              ) -> np.ndarray:
+    "Where validation starts in each document, in bytes from its start: 0 holds it all out, its size none of it."
+    sizes = np.asarray(sizes, dtype=np.int64)
+    n, total = len(sizes), int(sizes.sum())
+    if whole and n < 2: raise JojoError(f"a validation split needs at least 2 conversations, and there is {n}")
+    order = np.arange(n)[::-1] if split == 'tail' else np.random.default_rng(seed).permutation(n)
+    target = total - int(total * (1 - val_fraction))  # bytes to hold out (the tail's cut falls where nanoGPT's does)
+    ends = np.cumsum(sizes[order])
+    k = int(np.searchsorted(ends, target, side='right'))  # whole documents that fit
+    held = lambda j: int(ends[j - 1]) if j else 0
+    val_from = sizes.copy()
+    if whole or split == 'documents':
+        j = min((c for c in (k, k + 1) if (1 if whole else 0) <= c < n), key=lambda c: abs(held(c) - target))
+        if whole or abs(held(j) - target) <= WHOLE_DOCUMENTS_TOLERANCE * target:
+            val_from[order[:j]] = 0
+            return val_from
+    val_from[order[:k]] = 0
+    if k < n: val_from[order[k]] -= target - held(k)  # the end of the next document fills the fraction
+    return val_from
+
+
+# %% ../nbs/11_data.ipynb #2bf8c37e
+def _text_bytes(piece) -> int:
+    "Bytes of the text a piece is tokenized from: a text, or a conversation's role lines, contents and line breaks."
+    if isinstance(piece, list): return sum(len(f"{m['role']}\n{m['content']}\n".encode('utf-8', 'replace')) for m in piece)
+    return len(piece.encode('utf-8', 'replace'))
+
+def _cut_piece(piece:str, cut:int, nbytes:int, format:str) -> int:
+    "Where (in characters) validation starts in `piece`, `cut` of its `nbytes` bytes in: exact in a text file's bytes, in proportion in a JSONL line."
+    if format != 'text': return round(len(piece) * cut / nbytes)
+    return len(piece.encode('utf-8')[:cut].decode('utf-8', errors='ignore'))
+
+def _split_pieces(files:list[Path], data:DataConfig, stats:dict):
+    "Yield `(piece, split, starts a document in that split, ends the document, bytes read, bytes of text)` in order."
+    val_from = split_plan(document_sizes(files, data.format), data.split, data.val_fraction, data.seed,
+                          whole=data.format == 'chat')
+    read, current = 0, (None, None)
     for doc, piece, last, nbytes in read_documents(files, data.format, data.text_field, stats):
-        if data.split == 'tail':
-            if data.format == 'text' and seen < cut < seen + nbytes:  # the validation tail starts inside this piece
-                head = piece.encode('utf-8')[:cut - seen].decode('utf-8', errors='ignore')
-                yield head, 'train', current[0] != doc, False, len(head.encode('utf-8'))
-                yield piece[len(head):], 'val', True, last, nbytes - len(head.encode('utf-8'))
-                seen, current = seen + nbytes, (doc, 'val')
-                continue
-            where = 'val' if seen >= cut else 'train'
-        elif n_docs is not None: where = 'val' if doc in val_docs else 'train'
-        else: where = current[1] if current[0] == doc else ('val' if rng.random() < data.val_fraction else 'train')
-        yield piece, where, current != (doc, where), last, nbytes
-        seen, current = seen + nbytes, (doc, where)
+        if doc != current[0]: read = 0
+        cut = int(val_from[doc]) - read  # the bytes of this piece that stay in training
+        at = _cut_piece(piece, cut, nbytes, data.format) if 0 < cut < nbytes else None
+        if at and at < len(piece):  # validation starts inside this piece
+            head, rest = piece[:at], piece[at:]
+            yield head, 'train', current != (doc, 'train'), False, cut, _text_bytes(head)
+            yield rest, 'val', True, last, nbytes - cut, _text_bytes(rest)
+            where = 'val'
+        else:
+            where = 'train' if cut >= nbytes or at else 'val'
+            yield piece, where, current != (doc, where), last, nbytes, _text_bytes(piece)
+        read, current = read + nbytes, (doc, where)
+
 
 # %% ../nbs/11_data.ipynb #ee125643
 def _prepare_into(tmp:Path, files:list[Path], tok:Tokenizer, data:DataConfig, workers:int, shard_tokens:int,
@@ -366,31 +408,33 @@ def _prepare_into(tmp:Path, files:list[Path], tok:Tokenizer, data:DataConfig, wo
     chat = data.format == 'chat'
     writers = {s: _SplitWriter(tmp, s, tok.dtype, chat, shard_tokens) for s in ('train', 'val')}
     stats = {'replaced': 0}
-    counts, longest, doc_len = np.zeros(tok.n_vocab, dtype=np.int64), 0, 0
-    pieces = _split_pieces(files, data, total_bytes, stats)
+    counts, longest, doc_len, documents = np.zeros(tok.n_vocab, dtype=np.int64), 0, 0, 0
+    pieces = _split_pieces(files, data, stats)
     bar = tqdm(total=total_bytes, unit='B', unit_scale=True, desc='prepare', disable=not progress, mininterval=0.5)
     with bar:
         stream = encode_stream(pieces, tok, chat, workers, processes=total_bytes >= PROCESS_BYTES)
-        for ids, mask, (where, starts, last, nbytes) in stream:
+        for ids, mask, (where, starts, last, nbytes, text_bytes) in stream:
             w = writers[where]
             w.add(ids, mask, doc_start=starts)
+            w.text_bytes += text_bytes
             if len(ids): counts += np.bincount(ids, minlength=tok.n_vocab)[:tok.n_vocab]
             doc_len += len(ids)
             if last:
                 if tok.eot is not None and not chat: w.add(np.asarray([tok.eot], dtype=tok.dtype))
-                longest, doc_len = max(longest, doc_len), 0
+                longest, doc_len, documents = max(longest, doc_len), 0, documents + 1
             bar.update(nbytes)
     for w in writers.values(): w.flush()
     train, val = writers['train'], writers['val']
     if not val.tokens:
-        raise JojoError("no validation data: every document went to training; "
-                        "raise the val fraction or use split 'tail'")
+        raise JojoError("no validation data: every document went to training; raise the val fraction")
     if not train.tokens: raise JojoError("no training data: lower the val fraction")
-    total = train.tokens + val.tokens
-    return dict(train=train.summary(), val=val.summary(), documents=train.docs + val.docs, tokens=total,
-                bytes=total_bytes, bytes_per_token=round(total_bytes / max(total, 1), 4),
+    tokens, text_bytes = train.tokens + val.tokens, train.text_bytes + val.text_bytes
+    return dict(train=train.summary(), val=val.summary(), documents=documents, tokens=tokens, bytes=text_bytes,
+                bytes_per_token=round(text_bytes / max(tokens, 1), 4),
+                val_fraction_tokens=round(val.tokens / tokens, 4), val_fraction_bytes=round(val.text_bytes / max(text_bytes, 1), 4),
                 longest_document_tokens=int(longest), vocab_coverage=round(float((counts > 0).mean()), 4),
                 replaced_chars=stats['replaced'])
+
 
 # %% ../nbs/11_data.ipynb #cf954f64
 _RECORDED_OPTIONS = ('format', 'text_field', 'split', 'val_fraction', 'seed')  # besides the tokenizer's identity
@@ -409,7 +453,7 @@ def _fingerprint(files:list[Path], old:dict|None) -> list[dict]:
 def _request(files:list[Path], tok:Tokenizer, data:DataConfig, old:dict|None) -> dict:
     "What a folder prepared now from `files` records of its making."
     return dict(version=SHARD_VERSION, tokenizer=tok.identity(), **{k: getattr(data, k) for k in _RECORDED_OPTIONS},
-                sources=_fingerprint(files, old))
+                split_rule=SPLIT_RULE, sources=_fingerprint(files, old))
 
 def _why_stale(old:dict, new:dict) -> str|None:
     "Why prepared data described by `old` metadata does not fit the request `new` (None: it does)."
@@ -418,6 +462,7 @@ def _why_stale(old:dict, new:dict) -> str|None:
         return f"the tokenizer changed ({old.get('tokenizer', {}).get('name')} -> {new['tokenizer']['name']})"
     for k in _RECORDED_OPTIONS:
         if old.get(k) != new[k]: return f"{k} changed ({old.get(k)!r} -> {new[k]!r})"
+    if old.get('split_rule') != new['split_rule']: return "this jojo_nb draws the validation split closer to val_fraction"
     o, n = {s['path']: s for s in old.get('sources', [])}, {s['path']: s for s in new['sources']}
     for p in n.keys() - o.keys(): return f"a source was added ({p})"
     for p in o.keys() - n.keys(): return f"a source was removed ({p})"
@@ -433,6 +478,7 @@ def default_out(sources:list[str], tokenizer:str, format:str) -> Path:
     key = str(Path(tokenizer).expanduser().resolve()) if folder else tokenizer
     h = hashlib.sha256(json.dumps([named, key, format]).encode()).hexdigest()[:8]
     return cache_dir()/f"{name}-{Path(key).name if folder else tokenizer}-{format}-{h}"
+
 
 # %% ../nbs/11_data.ipynb #d7bbe95e
 def _data_options(data:DataConfig|None, overrides:dict) -> DataConfig:
@@ -489,6 +535,11 @@ def _cached_metadata(out:Path) -> dict|None:
     try: return read_metadata(out) if (out/'metadata.json').exists() else None
     except JojoError: return None
 
+def held_out(meta:dict) -> str:
+    "What the validation split of prepared data holds, against what was asked, in one line."
+    return (f"validation holds {meta['val_fraction_tokens']:.1%} of the tokens and {meta['val_fraction_bytes']:.1%} "
+            f"of the text (asked {meta['val_fraction']:.1%}, split {meta['split']!r})")
+
 def prepare(sources:list[str]|str, # files, folders, globs or named datasets
             out=None, # output folder (default: a folder in the cache dir)
             *,
@@ -521,6 +572,7 @@ def prepare(sources:list[str]|str, # files, folders, globs or named datasets
         print(f"jojo: warning: {meta['replaced_chars']} invalid UTF-8 byte sequence(s) in the sources were replaced "
               f"by U+FFFD; give UTF-8 text to keep every character", file=sys.stderr)
     return out
+
 
 # %% ../nbs/11_data.ipynb #76a96d2c
 class TokenLoader:
@@ -655,3 +707,46 @@ def load_state_dict(self:TokenLoader, sd:dict):
 def reset(self:TokenLoader):
     "Back to the first batch of the first epoch (the validation loader does this before every evaluation)."
     self.epoch, self.position = 0, 0
+
+# %% ../nbs/11_data.ipynb #7a0c6dde
+PREPARE_KEYS = ('tokenizer', 'format', 'text_field', 'val_fraction', 'split')  # the `DataConfig` fields it takes
+
+def prepare_arguments(p):
+    "Add `jojo prepare`'s arguments to the parser `p`: its data options are `DataConfig`'s fields."
+    p.add_argument('sources', nargs='+', metavar='SOURCE', help='files, folders, globs or a named dataset '
+                   '(tinyshakespeare, fineweb-edu[:N], tinystories[:N])')
+    p.add_argument('--out', metavar='DIR', help='output folder (default: in the cache dir)')
+    fields = config_fields()
+    for key in PREPARE_KEYS:
+        f = fields[f'data.{key}']
+        p.add_argument(f"--{key.replace('_', '-')}", default=f.default,
+                       type=number(f.type) if f.type in (int, float) else str,
+                       choices=field_choices(f'data.{key}'), help=f"{f.doc} (default: {f.default})".replace('%', '%%'))
+    p.add_argument('--no-cache', action='store_true', help='prepare again even if the inputs did not change')
+    p.add_argument('--stats', action='store_true', help='print documents, tokens, bytes per token, the validation '
+                   'fraction, ...')
+    p.add_argument('--workers', type=number(int, 1, 4096), help='tokenizer threads, or processes for inputs of 32 MiB '
+                   'and more (default: one per core)')
+
+def prepare_stats(meta:dict) -> str:
+    "The `--stats` lines of a prepared folder's metadata."
+    train, val = meta['train'], meta['val']
+    return '\n'.join([
+        f"documents        {meta['documents']:,} (train {train['documents']:,}, val {val['documents']:,})",
+        f"tokens           {meta['tokens']:,} (train {train['tokens']:,}, val {val['tokens']:,})",
+        f"bytes per token  {meta['bytes_per_token']} (bytes of the text tokenized)",
+        f"validation       {meta['val_fraction_tokens']:.2%} of the tokens (asked {meta['val_fraction']:.2%})",
+        f"vocab coverage   {meta['vocab_coverage']:.1%} of {meta['tokenizer']['n_vocab']:,} ids",
+        f"longest document {meta['longest_document_tokens']:,} tokens"])
+
+def cmd_prepare(args, extra=()) -> int:
+    "`jojo prepare SOURCES...`: tokenize the sources into shards; print the folder (and with `--stats`, what came out)."
+    out = prepare(args.sources, args.out, tokenizer=args.tokenizer, format=args.format, text_field=args.text_field,
+                  val_fraction=args.val_fraction, split=args.split, no_cache=args.no_cache, workers=args.workers,
+                  progress=sys.stderr.isatty())
+    meta = read_metadata(out)
+    print(f"prepare: {held_out(meta)}", file=sys.stderr)
+    if args.stats: print(prepare_stats(meta))
+    print(shown_path(out))
+    return 0
+

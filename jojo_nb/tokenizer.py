@@ -6,9 +6,10 @@ Docs: https://jojo-nb.github.io/jojo_nb/tokenizer.html.md"""
 
 # %% auto #0
 __all__ = ['TIKTOKEN_FILES', 'TOKENIZER_META', 'TOKENIZER_MERGES', 'FOLDER_VERSION', 'MAX_VOCAB', 'META_LIMIT', 'MERGES_LIMIT',
-           'SPLIT_PATTERNS', 'IM_START', 'IM_END', 'ENDOFTEXT', 'ROLES', 'tiktoken_cache_dir', 'looks_like_folder',
-           'merges_file_bytes', 'folder_identity', 'write_tokenizer_folder', 'check_pattern', 'read_tokenizer_folder',
-           'Tokenizer', 'check_identity']
+           'SPLIT_PATTERNS', 'IM_START', 'IM_END', 'ENDOFTEXT', 'ROLES', 'CHAT_TEMPLATE', 'tiktoken_cache_dir',
+           'looks_like_folder', 'merges_file_bytes', 'folder_identity', 'write_tokenizer_folder', 'check_pattern',
+           'read_tokenizer_folder', 'Tokenizer', 'check_identity', 'hf_tokenizer', 'hf_tokenizer_config',
+           'write_hf_tokenizer_files']
 
 # %% ../nbs/10_tokenizer.ipynb #ab89464a
 import base64, binascii, hashlib, json, os, re
@@ -350,3 +351,95 @@ def encode_chat(self:Tokenizer,
         head = [self.im_start] + self.encode("assistant\n")
         ids += head; train += [False] * len(head)
     return ids, train
+
+# %% ../nbs/10_tokenizer.ipynb #cd1491ba
+def _byte_chars() -> dict[int, str]:
+    "GPT-2's printable stand-in for each byte, the alphabet in which byte-level BPE files write tokens."
+    printable = [*range(ord('!'), ord('~') + 1), *range(ord('¡'), ord('¬') + 1), *range(ord('®'), ord('ÿ') + 1)]
+    others = [b for b in range(256) if b not in printable]
+    return {**{b: chr(b) for b in printable}, **{b: chr(256 + i) for i, b in enumerate(others)}}
+
+def _oniguruma(pattern:str) -> str:
+    "`pattern` for the Oniguruma regex engine of `tokenizers`, where `{1,3}+` repeats `{1,3}` instead of being possessive."
+    return re.sub(r'(\{\d+(?:,\d*)?\})\+', r'\1', pattern)  # the same here: nothing follows it in its alternative
+
+def hf_tokenizer(tok:Tokenizer):
+    "A Hugging Face `tokenizers.Tokenizer` that encodes text exactly as `tok` does (special tokens aside, see below)."
+    try: from tokenizers import Tokenizer as HFTokenizer, Regex, AddedToken, models, pre_tokenizers, decoders
+    except ImportError: raise JojoError("writing tokenizer.json needs the `tokenizers` library: pip install tokenizers") from None
+    chars = _byte_chars()
+    text = lambda b: ''.join(chars[x] for x in b)
+    ranks, merges = tok.ranks, []
+    for t, rank in ranks.items():
+        merges += [(rank, ranks[t[:i]], text(t[:i]), text(t[i:])) for i in range(1, len(t))
+                   if t[:i] in ranks and t[i:] in ranks]
+    vocab = {**{text(t): r for t, r in ranks.items()}, **tok.specials}  # special tokens keep their ids, gaps and all
+    hf = HFTokenizer(models.BPE(vocab, [(a, b) for *_, a, b in sorted(merges)], ignore_merges=True))
+    split = [pre_tokenizers.Split(Regex(_oniguruma(tok.pattern)), 'isolated')] if tok.pattern else []
+    hf.pre_tokenizer = pre_tokenizers.Sequence([*split, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    hf.decoder = decoders.ByteLevel()
+    hf.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in sorted(tok.specials, key=tok.specials.get)])
+    return hf
+
+
+# %% ../nbs/10_tokenizer.ipynb #fb9ddc73
+CHAT_TEMPLATE = (  # the ChatML template of `Tokenizer.encode_chat`, in the Jinja that `transformers` renders
+    "{%- for message in messages %}"
+    "{%- if message['role'] not in ['system', 'user', 'assistant'] %}"
+    "{{ raise_exception('roles are system, user and assistant') }}{%- endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}")
+
+def hf_tokenizer_config(tok:Tokenizer, # the tokenizer
+                        block_size:int|None=None, # the model's context, when there is a model
+                       ) -> dict:
+    "The `tokenizer_config.json` of `tok`: its special tokens, and the chat template when it has the ChatML tokens."
+    stops = [i for i in (tok.eot, tok.im_end if tok.chat else None) if i is not None]  # the ids that end a generation
+    name = {i: s for s, i in tok.specials.items()}
+    config = dict(tokenizer_class='PreTrainedTokenizerFast', add_prefix_space=False, clean_up_tokenization_spaces=False,
+                  bos_token=name.get(tok.eot), unk_token=None, eos_token=name[stops[-1]] if stops else None,
+                  pad_token=name[stops[0]] if stops else None)
+    if block_size: config['model_max_length'] = block_size
+    if tok.chat: config['chat_template'] = CHAT_TEMPLATE
+    return config
+
+def write_hf_tokenizer_files(tok:Tokenizer, # the tokenizer
+                             out, # the folder to write into (it exists)
+                             block_size:int|None=None, # the model's context, when there is a model
+                            ) -> Path:
+    "Write `tokenizer.json` and `tokenizer_config.json` of `tok` into the folder `out`."
+    out = Path(out)
+    atomic_write(out/'tokenizer.json', hf_tokenizer(tok).to_str(pretty=True))
+    write_json(out/'tokenizer_config.json', hf_tokenizer_config(tok, block_size))
+    return out
+
+_FOLDER_KEYS = {'format', 'version', 'name', 'pattern', 'special_tokens', 'n_vocab', 'identity', 'ranks'}  # the rest is info
+
+@patch
+def write_folder(self:Tokenizer, out) -> Path|None:
+    "Write a trained tokenizer's folder files into `out` from memory (an export carries them); None for an encoding."
+    if not self.folder: return None
+    f = self.folder
+    return write_tokenizer_folder(out, f['name'], f['ranks'], f['pattern'], f['special_tokens'],
+                                  {k: v for k, v in f.items() if k not in _FOLDER_KEYS})
+
+
+# %% ../nbs/10_tokenizer.ipynb #3b35c303
+_MARKERS = ('\U000f0000', '\U000f0001')  # the private-use characters transformers wraps typed control tokens in
+
+@patch
+def hf_chat_differences(self:Tokenizer,
+                        messages:list[dict], # `{'role': ..., 'content': ...}` dicts
+                       ) -> list[str]:
+    """Why `apply_chat_template(messages, tokenize=True, sanitize_control_tokens=True)` of this tokenizer's Hugging Face
+    files may give other ids than `encode_chat(messages)`: one line per message and reason; none: the same ids."""
+    found = []
+    for i, m in enumerate(messages):
+        role, content = m['role'], m['content']
+        if any(c in content for c in _MARKERS): found.append(f"message {i}: holds U+F0000/U+F0001, which transformers deletes")
+        if any(s in content for s in self.specials): found.append(f"message {i}: holds a special token's text")
+        if self.encode(f"{role}\n{content}") != self.encode(f"{role}\n") + self.encode(content):
+            found.append(f"message {i}: begins with whitespace joined to the role line's line break")
+    return found
+

@@ -2,14 +2,7 @@
 import json, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
-from conftest import SHARED, run_jojo
-
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason='needs ../shared/data')
-
-def one_line_error(p, *needles):
-    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
-    assert 'Traceback' not in p.stderr and p.stderr.count('\n') == 1, p.stderr
-    for n in needles: assert n in p.stderr, (n, p.stderr)
+from conftest import SHARED, run_jojo, needs_shared, one_line_error
 
 @needs_shared
 @pytest.mark.parametrize('args', [
@@ -126,11 +119,12 @@ def test_shards_hold_exactly_the_tokenizer_ids(tmp_path):
     from jojo_nb.data import PIECE, read_shard
     from jojo_nb.tokenizer import Tokenizer
     src = tmp_path/'docs'; src.mkdir()
-    texts = [(SHARED/'gutenberg'/'pg11-0.txt').read_bytes(), 'Prose\r\n\tcode  🙂 <|endoftext|>\n'.encode() * 500]
+    texts = [(SHARED/'gutenberg'/'pg11-0.txt').read_bytes(), 'Prose\r\n\tcode  🙂 <|endoftext|>\n'.encode() * 5000]
     assert all(len(t) < PIECE for t in texts)  # one piece each: encoded whole, as below
     for i, t in enumerate(texts): (src/f'{i}.txt').write_bytes(t)
     for name in ('gpt2', 'cl100k_base'):
-        p = run_jojo('prepare', src, '--out', tmp_path/name, '--tokenizer', name, '--split', 'documents', '--workers', '2')
+        p = run_jojo('prepare', src, '--out', tmp_path/name, '--tokenizer', name, '--split', 'documents', '--workers', '2',
+                     '--val-fraction', '0.5')  # one whole document each side: none is cut
         assert p.returncode == 0, p.stderr
         tok = Tokenizer(name)
         want = sorted(tok.encode(t.decode()) + [tok.eot] for t in texts)
