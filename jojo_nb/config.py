@@ -6,9 +6,10 @@ Docs: https://jojo-nb.github.io/jojo_nb/config.html.md"""
 
 # %% auto #0
 __all__ = ['SEED_MAX', 'SECTIONS', 'PRESETS', 'DEFAULT_PRESET', 'MAX_EXTENDS', 'MAX_PARAMS', 'MIN_TEMPERATURE', 'ConfigError',
-           'Bounds', 'num', 'ModelConfig', 'DataConfig', 'OptimConfig', 'TrainConfig', 'CheckpointConfig', 'LogConfig',
-           'EvalConfig', 'FP8Config', 'RunConfig', 'FieldInfo', 'config_fields', 'check_key', 'field_choices',
-           'check_choice', 'coerce', 'check_number', 'checked_value', 'to_dict', 'flatten', 'get_key', 'from_dict',
+           'Bounds', 'num', 'training_only', 'setting', 'ModelConfig', 'DataConfig', 'OptimConfig', 'TrainConfig',
+           'CheckpointConfig', 'LogConfig', 'EvalConfig', 'FP8Config', 'RunConfig', 'option_kind', 'arch_keys',
+           'mlp_width', 'FieldInfo', 'config_fields', 'check_key', 'field_choices', 'check_choice', 'coerce',
+           'check_number', 'checked_value', 'to_dict', 'flatten', 'get_key', 'from_dict', 'read_config_json',
            'resolve_layers', 'parse_overrides', 'load_config', 'model_params', 'check_model_config', 'check_data',
            'validate_config', 'run_length', 'configs_diff', 'config_diff', 'preset_diff', 'save_config',
            'config_from_json']
@@ -69,6 +70,19 @@ def num(default, lo=None, hi=None, *, above=None, below=None):
     return field(default=default, metadata={'bounds': bounds})
 
 # %% ../nbs/01_config.ipynb #228f54b1
+def _option_kind(kind:str, f) -> dataclasses.Field:
+    "The field `f` (or a plain default) marked as a model option of `kind` (see `option_kind`)."
+    if not isinstance(f, dataclasses.Field): f = field(default=f)
+    return field(default=f.default, metadata={**f.metadata, 'kind': kind})
+
+def training_only(f) -> dataclasses.Field:
+    "A model option that changes how the model trains, not the function its weights compute (dropout, init)."
+    return _option_kind('training', f)
+
+def setting(f) -> dataclasses.Field:
+    "A model option that changes the function but not what the weights mean: a run may go on with another value."
+    return _option_kind('setting', f)
+
 @dataclass
 class ModelConfig:
     "Shape and options of the GPT model."
@@ -79,17 +93,19 @@ class ModelConfig:
     vocab_size: int = num(0, 0, 2**31 - 1)  # tokens the tokenizer produces; 0 takes it from the tokenizer
     # embedding rows padded up to a multiple of this (50257 -> 50304): faster matmuls
     vocab_multiple: int = num(64, 1, 65_536)
-    dropout: float = num(0.0, 0, below=1)  # dropout on attention, residual and embedding outputs (0 for pre-training)
+    # dropout on attention, residual and embedding outputs (0 for pre-training)
+    dropout: float = training_only(num(0.0, 0, below=1))
     bias: bool = True  # biases in Linear and LayerNorm layers, as GPT-2 has them
-    init_std: float = num(0.02, above=0, hi=10)  # std of the normal initialisation of weights
+    init_std: float = training_only(num(0.02, above=0, hi=10))  # std of the normal initialisation of weights
     rotary: bool = False  # rotary position embeddings (RoPE) instead of learned positions
-    rope_theta: float = num(10000.0, 1, 1e12)  # base of the rotary frequencies
+    rope_theta: float = setting(num(10000.0, 1, 1e12))  # base of the rotary frequencies
     norm: Literal['layernorm', 'rmsnorm'] = 'layernorm'  # the normalisation layers (GPT-2 has layernorm)
     qk_norm: bool = False  # normalise queries and keys of each head before attention
-    mlp: Literal['gelu', 'relu2'] = 'gelu'  # MLP activation: GPT-2's tanh GELU, or the squared ReLU
+    # the MLP: GPT-2's tanh GELU, the squared ReLU (both 4x wide), or SwiGLU (gated SiLU, `mlp_width` wide, as Llama)
+    mlp: Literal['gelu', 'relu2', 'swiglu'] = 'gelu'
     tie_embeddings: bool = True  # share the token embedding with the output head (GPT-2); false unties the head
-    zero_init_proj: bool = False  # start the residual output projections at zero
-    logit_softcap: float = num(0.0, 0, 1e6)  # cap logits smoothly at +-c with c*tanh(x/c); 0 is off
+    zero_init_proj: bool = training_only(False)  # start the residual output projections at zero
+    logit_softcap: float = setting(num(0.0, 0, 1e6))  # cap logits smoothly at +-c with c*tanh(x/c); 0 is off
 
 # %% ../nbs/01_config.ipynb #f00de7bd
 SEED_MAX = 2**32 - 1  # seeds are what numpy and torch accept everywhere: 0 to 2**32 - 1
@@ -219,6 +235,21 @@ class RunConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)  # evaluation
     fp8: FP8Config = field(default_factory=FP8Config)  # FP8
     preset: str = ''  # the preset at the root of the `extends` chain (filled in when loading)
+
+# %% ../nbs/01_config.ipynb #d55fd640
+def option_kind(name:str) -> str:
+    "What the model option `name` is: `architecture` (the weights and their meaning), `setting` or `training`."
+    return ModelConfig.__dataclass_fields__[name].metadata.get('kind', 'architecture')
+
+def arch_keys() -> tuple[str, ...]:
+    "The model options a checkpoint must share with the config that continues it: the `architecture` ones."
+    return tuple(f.name for f in fields(ModelConfig) if option_kind(f.name) == 'architecture')
+
+def mlp_width(m:ModelConfig) -> int:
+    "Hidden width of the MLP: 4 x `n_embd`, or for SwiGLU's three matrices 2/3 of that, rounded up to a multiple of 64."
+    if m.mlp != 'swiglu': return 4 * m.n_embd
+    return -(-8 * m.n_embd // 3 // 64) * 64
+
 
 # %% ../nbs/01_config.ipynb #476a4cf4
 SECTIONS = {f.name: f.default_factory for f in fields(RunConfig) if f.default_factory is not dataclasses.MISSING}
@@ -384,7 +415,7 @@ PRESETS = {
     # val 1.855 in 2000 steps (110 s); lr 2e-3 is ahead at every evaluation (1.949 against 2.039 at step 1000).
     # This preset: 2 min 18 s for the whole command (data, 8 evaluations and checkpoints included), val 1.764, and
     # samples with speakers' names, verse lines and 'twere/thou. (The modern options learn faster per step, 1.656
-    # at step 1500, but cost more per step on a CPU and cannot be exported as a Hugging Face GPT-2.)
+    # at step 1500, but cost more per step on a CPU and export to Hugging Face only as modern-hf has them.)
     'tiny-cpu': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0},  # vocab: the tokenizer's
         'data': {'dataset': 'tinyshakespeare', 'tokenizer': 'bytes', 'split': 'tail', 'val_fraction': 0.1},
@@ -418,6 +449,7 @@ PRESETS = {
     'modern': {'extends': 'gpt2', 'model': {'rotary': True, 'norm': 'rmsnorm', 'qk_norm': True, 'mlp': 'relu2',
                                             'tie_embeddings': False, 'zero_init_proj': True, 'logit_softcap': 30.0,
                                             'bias': False}},
+    'modern-hf': {'extends': 'modern', 'model': {'mlp': 'swiglu', 'logit_softcap': 0.0}},
     'chat-sft': {'extends': 'gpt2',
                  'data': {'dataset': '', 'format': 'chat', 'split': 'documents', 'val_fraction': 0.05},
                  'optim': {'lr': 6e-5, 'min_lr': 6e-6, 'warmup_steps': 20, 'weight_decay': 0.0},
@@ -436,9 +468,9 @@ def _merge(base:dict, over:dict) -> dict:
         else: out[k] = copy.deepcopy(v)
     return out
 
-def _read_json(path:Path) -> dict:
-    "A config file's JSON object, read by core's bounded reader: at most 1 MiB and 64 levels deep."
-    try: return read_json(path, 'config file', limit=1 << 20)
+def read_config_json(path, what:str='config file') -> dict:
+    "The JSON object of a config file (a run's, or a model folder's `config.json`): core's bounded `read_json`, at most 1 MiB and 64 levels deep."
+    try: return read_json(path, what, limit=1 << 20)
     except JojoError as e: raise ConfigError(str(e)) from None
 
 MAX_EXTENDS = 32  # files in one `extends` chain
@@ -464,7 +496,7 @@ def resolve_layers(source:str, base_dir:Path|None=None, _chain=()) -> tuple[str,
             close = difflib.get_close_matches(source[:100], list(PRESETS), n=1)
             hint = f"did you mean {close[0]}?" if close else f"presets are {', '.join(PRESETS)}"
             raise ConfigError(f"{_shown(source, 80)} is neither a preset nor a config file; {hint}")
-        name, d, where, key = None, _read_json(path), f'{path}: ', str(path)
+        name, d, where, key = None, read_config_json(path), f'{path}: ', str(path)
         base_dir = path.parent
     if key in _chain:
         cycle = ' -> '.join([*_chain, key][_chain.index(key):])
@@ -526,9 +558,10 @@ MAX_PARAMS = 10**12  # a model larger than this is a mistake, not a plan
 
 def model_params(m:ModelConfig) -> int:
     "Parameters of the GPT of shape `m`, counted in closed form (a tied head once; no embedding rows while `vocab_size` is 0)."
-    C, head = m.n_embd, m.n_embd // m.n_head
+    C, head, W, gates = m.n_embd, m.n_embd // m.n_head, mlp_width(m), 2 if m.mlp == 'swiglu' else 1
     norm = lambda d: d if m.norm == 'rmsnorm' else d * (2 if m.bias else 1)
-    block = 12 * C * C + (9 * C if m.bias else 0) + 2 * norm(C) + (2 * norm(head) if m.qk_norm else 0)
+    attention, mlp = 4 * C * C + (4 * C if m.bias else 0), (gates + 1) * C * W + ((gates * W + C) if m.bias else 0)
+    block = attention + mlp + 2 * norm(C) + (2 * norm(head) if m.qk_norm else 0)
     rows = -(-m.vocab_size // m.vocab_multiple) * m.vocab_multiple
     embeddings = rows * C * (1 if m.tie_embeddings else 2) + (0 if m.rotary else m.block_size * C)
     return m.n_layer * block + embeddings + norm(C)
@@ -657,4 +690,4 @@ def save_config(cfg:RunConfig, path):
 
 def config_from_json(path) -> RunConfig:
     "Read a resolved config written by `save_config` (or a checkpoint) back, checking keys and types."
-    return from_dict(_read_json(Path(path)), f'{path}: ')
+    return from_dict(read_config_json(path), f'{path}: ')

@@ -9,14 +9,16 @@ __all__ = ['CHUNK_LOGITS', 'TENSOR_OVERHEAD', 'STATE_EXTRAS', 'LOG_BYTES', 'ASSU
            'human_seconds', 'resolved_model', 'meta_model', 'planned_device', 'prepared_tokens', 'batch_plan',
            'activation_bytes', 'saved_tensor_bytes', 'loss_head_bytes', 'memory_plan', 'checkpoint_bytes', 'save_steps',
            'epoch_end_steps', 'retained_files', 'floor_sum', 'checkpoint_counts', 'evaluations', 'disk_plan',
-           'duration_from_peak', 'measure_steps', 'estimate', 'format_estimate', 'cmd_estimate', 'folder_bytes']
+           'duration_from_peak', 'measure_steps', 'estimate', 'format_estimate', 'cmd_estimate', 'estimate_arguments',
+           'folder_bytes']
 
 # %% ../nbs/95_estimate.ipynb #ade03513
 import copy, dataclasses, json, shutil, sys, tempfile, time
 from pathlib import Path
 import torch
 from .core import JojoError, read_json, checked
-from .config import RunConfig, ModelConfig, run_length
+from .config import RunConfig, ModelConfig, run_length, mlp_width
+from .cliargs import nproc_count, add_config_args, config_from_args
 from .device import pick_device, pick_dtype
 from .tokenizer import Tokenizer
 from .data import default_out, hub_source
@@ -99,7 +101,8 @@ def activation_bytes(m:ModelConfig, batch:int, dtype:torch.dtype, device_type:st
     a, fp32, unit = torch.finfo(dtype).bits // 8, 4, B * T * C
     mixed = dtype != torch.float32
     norm = fp32 * (2 if m.norm == 'rmsnorm' else 1)
-    per_block = unit * (2 * norm + 14 * a)
+    mlp_hidden = (4 if m.mlp == 'swiglu' else 2) * mlp_width(m)  # per token: the widened tensors the MLP keeps
+    per_block = unit * (2 * norm + 6 * a) + B * T * mlp_hidden * a
     if m.rotary or m.qk_norm: per_block += unit * 3 * a
     if m.qk_norm: per_block += unit * (2 * fp32 + (2 * fp32 if mixed else 0))
     if m.dropout:
@@ -449,7 +452,6 @@ def format_estimate(est:dict, free_bytes:int|None=None) -> str:
 # %% ../nbs/95_estimate.ipynb #00056876
 def cmd_estimate(args, extra=()) -> int:
     "`jojo estimate` and `jojo train --dry-run`: print the forecast of the run the arguments describe; nothing starts."
-    from jojo_nb.cli import config_from_args
     nproc = getattr(args, 'nproc', None) or 1
     cfg = config_from_args(args, extra, world_size=nproc)
     est = estimate(cfg, nproc, measure=getattr(args, 'measure', False))
@@ -458,6 +460,19 @@ def cmd_estimate(args, extra=()) -> int:
         runs = Path(getattr(args, 'runs_dir', None) or 'runs')
         print(format_estimate(est, shutil.disk_usage(runs if runs.is_dir() else '.').free))
     return 0
+
+# %% ../nbs/95_estimate.ipynb #098e6d90
+def estimate_arguments(p):
+    "The options of `jojo estimate`: the processes, measuring, JSON, and every config option of `jojo train`."
+    p.add_argument('--nproc', metavar='N', type=nproc_count, default=1, help='processes (one per GPU), or auto '
+                   '(default: 1)')
+    p.add_argument('--measure', action='store_true', help='time a few real steps on this machine')
+    p.add_argument('--json', action='store_true', help='print the forecast as JSON')
+    p.add_argument('--runs-dir', metavar='D', default='runs', help='where runs live, for the free-space check '
+                   '(default: runs)')
+    p.add_argument('--debug', action='store_true', help='show tracebacks for errors')
+    add_config_args(p)
+
 
 # %% ../nbs/95_estimate.ipynb #41bba13e
 def folder_bytes(path) -> int:
