@@ -143,6 +143,9 @@ class OptimConfig:
     schedule: Literal['cosine', 'wsd', 'constant'] = 'cosine'
     warmup_steps: int = num(715, 0, 10**12)  # steps of linear warmup from 0 to lr
     decay_fraction: float = num(0.2, above=0, hi=1)  # with 'wsd': the share of the run spent decaying to min_lr
+    # resuming to another length: draw the schedule again over it (the rate jumps), go on at the rate reached
+    # (constant), or decay from it to min_lr over the new steps (decay)
+    extend: Literal['restretch', 'constant', 'decay'] = 'restretch'
 
 # %% ../nbs/01_config.ipynb #ff5af02d
 @dataclass

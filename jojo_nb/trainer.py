@@ -374,7 +374,7 @@ def _resume_schedule(self:Trainer, st:dict, path):
     "The resumed run's schedule: the checkpoint's, extended as `optim.extend` says when the run's length changed."
     saved = saved_schedule(st, self.schedule, path)
     if saved is None or not self.step: return
-    self.schedule = extended(saved, self.schedule, self.step, getattr(self.cfg.optim, 'extend', 'restretch'))
+    self.schedule = extended(saved, self.schedule, self.step, self.cfg.optim.extend)
     if saved.max_steps != self.schedule.max_steps and not self.quiet:
         print(f"jojo: {extension_note(saved, self.schedule, self.step, self.cfg.optim.lr)}", file=sys.stderr)
 

@@ -6,7 +6,6 @@ import json, shutil
 from pathlib import Path
 import pytest
 from conftest import run_jojo, tiny_args, one_line_error
-from jojo_nb.config import config_fields
 from jojo_nb.metrics import read_metrics
 
 TEXT = ''.join(f"The {i % 7} little pigs went to market on day {i * 7 % 13}, and came back by noon.\n"
@@ -74,32 +73,21 @@ def test_old_run_without_a_copy_says_what_to_do(moved):
 def lrs(run) -> dict[int, float]:
     return {r['step']: r['lr'] for r in read_metrics(run/'metrics.jsonl') if 'lr' in r}
 
-def resume_longer(folder, how:str, capsys, monkeypatch) -> str:
-    """Resume the finished run `r` in `folder` to 16 steps with `optim.extend` `how`; returns what it said. Until
-    `optim.extend` is a config key, the trainer is given it on the config object (it reads it with a default)."""
-    extend = [] if how == 'restretch' else ['--optim.extend', how]
-    if not extend or 'optim.extend' in config_fields():
-        p = run_jojo('train', '--run-name', 'r', '--resume', 'latest', '--train.max_steps', '16', *extend, cwd=folder)
-        assert p.returncode == 0, p.stderr[-2000:]
-        return p.stderr
-    from jojo_nb.config import load_config
-    from jojo_nb.trainer import Trainer
-    monkeypatch.chdir(folder)  # as `jojo train` runs there
-    run = folder/'runs'/'r'
-    cfg = load_config(str(run/'config.json'), overrides={'train.max_steps': '16'})
-    cfg.optim.extend = how
-    capsys.readouterr()
-    assert Trainer(cfg, run, resume='latest').fit() == 'finished'
-    return capsys.readouterr().err
+def resume_longer(folder, how:str) -> str:
+    "Resume the finished run `r` in `folder` to 16 steps with `--optim.extend how`; returns what it said."
+    p = run_jojo('train', '--run-name', 'r', '--resume', 'latest', '--train.max_steps', '16', '--optim.extend', how,
+                 cwd=folder)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stderr
 
 @pytest.mark.parametrize('how', ['restretch', 'constant', 'decay'])
-def test_extending_a_finished_run(tmp_path, how, capsys, monkeypatch):
+def test_extending_a_finished_run(tmp_path, how):
     (tmp_path/'text.txt').write_text(TEXT)
     over = {'--optim.warmup_steps': 2, '--optim.lr': '1e-3', '--optim.min_lr': '1e-4', '--eval.interval': 0,
             '--checkpoint.interval': 0, '--optim.schedule': 'constant' if how == 'decay' else 'cosine'}
     p = run_jojo('train', *tiny_args('text.txt', steps=8, **over), '--run-name', 'r', cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
-    said = resume_longer(tmp_path, how, capsys, monkeypatch)
+    said = resume_longer(tmp_path, how)
     assert 'from 8 to 16 steps' in said, said
     lr = lrs(tmp_path/'runs'/'r')
     assert lr[8] == pytest.approx(1e-3 if how == 'decay' else 1e-4, rel=1e-3)  # where the finished run ended
