@@ -13,7 +13,7 @@ __all__ = ['CHUNK_LOGITS', 'TENSOR_OVERHEAD', 'STATE_EXTRAS', 'LOG_BYTES', 'ASSU
            'folder_bytes']
 
 # %% ../nbs/95_estimate.ipynb #ade03513
-import copy, dataclasses, json, shutil, sys, tempfile, time
+import dataclasses, json, shutil, sys, tempfile, time
 from pathlib import Path
 import torch
 from .core import JojoError, read_json, checked
@@ -284,7 +284,7 @@ def measure_steps(cfg:RunConfig, min_steps:int=3, min_seconds:float=2.0, warmup:
     from jojo_nb.trainer import Trainer  # the trainer only when measuring: the estimate alone stays light
     from jojo_nb.checkpoint import CheckpointManager
     with tempfile.TemporaryDirectory(prefix='jojo-estimate-') as tmp:
-        tr = Trainer(copy.deepcopy(cfg), Path(tmp)/'run', quiet=True)
+        tr = Trainer(cfg, Path(tmp)/'run', quiet=True)  # the trainer leaves the config as it is
         cuda = tr.device.type == 'cuda'
         sync = (lambda: torch.cuda.synchronize(tr.device)) if cuda else (lambda: None)
         for _ in range(warmup): tr.train_step()

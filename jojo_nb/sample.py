@@ -1,4 +1,4 @@
-"""`jojo sample`: text from a checkpoint (or an exported Hugging Face GPT-2 folder), streamed as it is generated, and a ChatML chat loop.
+"""`jojo sample`: text from a checkpoint (or an exported Hugging Face folder), streamed as it is generated, and a ChatML chat loop.
 
 Docs: https://jojo-nb.github.io/jojo_nb/sample.html.md"""
 
