@@ -101,3 +101,33 @@ def test_extending_a_finished_run(tmp_path, how):
         assert 'decays from 0.001 to 0.0001 over the 8 new steps' in said, said
         new = [lr[s] for s in range(9, 17)]
         assert new == sorted(new, reverse=True) and new[0] < 1e-3 and new[-1] == pytest.approx(1e-4, rel=1e-3), new
+
+def test_the_journey_ends_in_a_published_model(moved):
+    """The researcher's loop to its end (issue 29): the moved run scored on a held-out file, exported with its model
+    card, and the export loaded by transformers alone in a fresh process, which generates the same tokens as jojo."""
+    import subprocess, sys
+    home, _ = moved
+    runs = home/'elsewhere'/'runs'
+    (home/'held_out.txt').write_text(TEXT[:3000])
+    p = run_jojo('eval', '--checkpoint', 'r', '--runs-dir', runs, '--data', home/'held_out.txt', '--device', 'cpu',
+                 cwd=home)
+    assert p.returncode == 0, p.stderr
+    scored = json.loads(p.stdout)
+    assert scored['scored'] == 'the whole of held_out.txt' and scored['bytes'] > 2900, scored
+    p = run_jojo('export', 'r', home/'published', '--runs-dir', runs, '--device', 'cpu', cwd=home)
+    assert p.returncode == 0, p.stderr
+    from huggingface_hub import ModelCard
+    card = ModelCard.load(home/'published'/'README.md')
+    assert card.data.library_name == 'transformers' and 'AutoModelForCausalLM' in card.text
+    code = ("import sys, torch; from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+            f"m = AutoModelForCausalLM.from_pretrained({str(home/'published')!r}); "
+            f"t = AutoTokenizer.from_pretrained({str(home/'published')!r})\n"
+            "ids = t('The 3 little', return_tensors='pt').input_ids\n"
+            "out = m.generate(ids, max_new_tokens=6, do_sample=False)\n"
+            "print(t.decode(out[0][ids.shape[1]:]))")
+    theirs = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
+    assert theirs.returncode == 0, theirs.stderr[-2000:]
+    ours = run_jojo('sample', '--checkpoint', 'r', '--runs-dir', runs, '--prompt', 'The 3 little', '--temperature', '0',
+                    '--max-new-tokens', '6', '--device', 'cpu', cwd=home)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout.strip().removeprefix('The 3 little') == theirs.stdout.rstrip('\n'), (ours.stdout, theirs.stdout)
