@@ -7,11 +7,10 @@ Docs: https://jojo-nb.github.io/jojo_nb/evaluate.html.md"""
 # %% auto #0
 __all__ = ['HELLASWAG_URL', 'HELLASWAG_LINE', 'score_continuations', 'token_bytes', 'hellaswag_file', 'hellaswag_items',
            'hellaswag_requests', 'sum_over_ranks', 'hellaswag', 'val_loss', 'text_loss', 'content_sha256',
-           'hellaswag_settings', 'checkpoint_sha256', 'evals_dir', 'eval_file', 'saved_evals', 'save_eval', 'reusable',
-           'evaluate_checkpoint']
+           'hellaswag_settings', 'checkpoint_sha256', 'evals_dir', 'eval_file', 'saved_evals', 'save_eval', 'reusable']
 
 # %% ../nbs/41_evaluate.ipynb #6743b07b
-import contextlib, hashlib, json, math, os, stat, sys
+import contextlib, hashlib, json, os, stat, sys
 from datetime import datetime, timezone
 from pathlib import Path
 import torch
@@ -262,27 +261,13 @@ def eval_file(checkpoint, suite:str) -> Path:
     return evals_dir(checkpoint)/f"{Path(checkpoint).stem}.{suite}.json"
 
 # %% ../nbs/41_evaluate.ipynb #7b978ae5
-def _is_num(v, lo=-math.inf, hi=math.inf) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and lo <= v <= hi
+def _whole_record(r:dict) -> bool:
+    "Whether a saved result has what every result has: its suite, the checkpoint's sha256 and the settings."
+    return isinstance(r.get('suite'), str) and isinstance(r.get('sha256'), str) and isinstance(r.get('settings'), dict)
 
-def _whole_result(r:dict) -> bool:
-    "Whether a saved result has every field `jojo eval` and the comparison read (a damaged file is scored again)."
-    if not (isinstance(r.get('sha256'), str) and isinstance(r.get('settings'), dict)): return False
-    if r.get('suite') == 'hellaswag':
-        return _is_num(r.get('acc'), 0, 1) and _is_num(r.get('acc_norm'), 0, 1) and _is_num(r.get('n'), 0)
-    tasks, task_keys = r.get('tasks'), ('accuracy', 'centered', 'n', 'baseline', 'cut', 'answer_cut')
-    if r.get('suite') == 'lm_eval':
-        tasks = r.get('tasks')
-        return isinstance(tasks, dict) and all(isinstance(m, dict) and all(_is_num(v) for v in m.values())
-                                               for m in tasks.values())
-    return (r.get('suite') == 'core' and _is_num(r.get('score')) and isinstance(r.get('label'), str)
-            and isinstance(r.get('missing_tasks'), list) and all(isinstance(t, str) for t in r['missing_tasks'])
-            and isinstance(tasks, dict) and all(isinstance(t, dict) and all(_is_num(t.get(k)) for k in task_keys)
-                                                for t in tasks.values()))
-
-def saved_evals(checkpoint, is_whole=_whole_result) -> dict:
+def saved_evals(checkpoint, is_whole=_whole_record) -> dict:
     """Saved results of `checkpoint` that still match its file: `{suite: result}`; damaged or unreadable ones (those
-    `is_whole` refuses) skipped."""
+    `is_whole` refuses: the suites chapter checks each suite's fields) skipped."""
     out, digest, d, stem = {}, None, evals_dir(checkpoint), Path(checkpoint).stem
     try: names = sorted(f.name for f in d.iterdir()) if d.is_dir() else []
     except OSError: names = []
@@ -316,42 +301,3 @@ def reusable(checkpoint, suite:str, settings:dict) -> dict|None:
     "The saved result of `suite` for `checkpoint`, if it was computed with these `settings`."
     r = saved_evals(checkpoint).get(suite)
     return r if r is not None and r.get('settings') == settings else None
-
-# %% ../nbs/41_evaluate.ipynb #4baa8495
-# TRANSITIONAL: moves to the suites chapter once the comparer imports it from there
-def evaluate_checkpoint(spec:str, # a checkpoint: PATH, RUN or RUN:WHICH
-                        suites=('core',), # 'core' and/or 'hellaswag'
-                        max_per_task:int|None=100, # CORE items per task (a seeded subset); None is all
-                        hellaswag_limit:int|None=None, # the first N HellaSwag items; None is all
-                        device='auto', runs_dir='runs', batch_size:int=32,
-                        cut_answers:bool=True, # score answers longer than the context on the part that fits
-                        loaded=None, # an `InferenceModel` already loaded (else loaded only when something is missing)
-                       ) -> dict: # `{suite: result}`
-    "Results of `suites` for checkpoint `spec`: saved ones reused, missing ones computed and saved."
-    from jojo_nb.checkpoint import resolve_checkpoint
-    path = Path(loaded.path) if loaded is not None else resolve_checkpoint(spec, runs_dir)
-    out, todo = {}, []
-    for suite in suites:
-        if suite not in ('core', 'hellaswag'): raise JojoError(f"unknown evaluation suite {suite!r}; use core or hellaswag")
-        if suite == 'core':
-            from jojo_nb.core_score import core_bundle, load_bundle, core_settings
-            bundle = load_bundle(core_bundle())
-            settings = core_settings(bundle, max_per_task, cut_answers)
-        else:
-            hs = hellaswag_file()
-            settings = hellaswag_settings(hs, hellaswag_limit)
-        saved = reusable(path, suite, settings)
-        if saved is not None: out[suite] = saved
-        else: todo.append((suite, settings))
-    for suite, settings in todo:
-        loaded = loaded or load_for_inference(str(path), device, runs_dir)
-        if suite == 'core':
-            from jojo_nb.core_score import core_score
-            r = core_score(loaded.model, loaded.tokenizer, bundle, max_per_task, loaded.device, batch_size,
-                           loaded.autocast, cut_answers=cut_answers)
-        else:
-            r = hellaswag(loaded.model, loaded.tokenizer, hellaswag_items(hs, hellaswag_limit), loaded.device,
-                          batch_size=batch_size, forward_ctx=loaded.autocast)
-        save_eval(path, suite, r, settings)
-        out[suite] = reusable(path, suite, settings) or {**r, 'suite': suite, 'settings': settings}
-    return out
