@@ -108,8 +108,8 @@ def suite_of(key:str) -> Suite:
 
 # %% ../nbs/44_suites.ipynb #c8b40744
 def _loss_options(p):
-    p.add_argument('--data', metavar='DIR|FILE', help='a prepared dataset (its val split) or a text file (scored whole): '
-                   'loss, perplexity, bits per byte, with the tokens and bytes behind them')
+    p.add_argument('--data', metavar='DIR|FILE', help='a prepared dataset or a .jsonl file (their val split), or a '
+                   'text file (scored whole): loss, perplexity, bits per byte, with the tokens and bytes behind them')
 
 def _loss_inputs(args):
     p = Path(args.data)
@@ -122,11 +122,13 @@ def _loss_score(ctx:ScoreContext, inputs) -> dict:
     if (p/'metadata.json').exists():
         return val_loss(ctx.model, p, tok, max_batches=inputs['limit'], device=ctx.device, forward_ctx=ctx.forward_ctx)
     if p.is_dir(): raise JojoError(f"--data {p}: not a prepared dataset (no metadata.json); run `jojo prepare` on it")
-    if p.suffix == '.jsonl' or tok.chat:  # records, not plain text: prepared as in training, its val split scored
+    if p.suffix == '.jsonl':  # records, not plain text: prepared as in training, their val split scored
         from jojo_nb.data import prepare
         prepared = prepare([str(p)], tokenizer=tok.name, format='chat' if tok.chat else 'jsonl', progress=False)
         return val_loss(ctx.model, prepared, tok, max_batches=inputs['limit'], device=ctx.device,
                         forward_ctx=ctx.forward_ctx)
+    if inputs['limit']: raise JojoError(f"--limit counts batches of a prepared dataset; {p.name} is scored whole: "
+                                        f"leave --limit out, or give a shorter file")
     text = read_bytes(p, '--data file', limit=1 << 30).decode('utf-8', errors='replace')
     return text_loss(ctx.model, text, tok, device=ctx.device, forward_ctx=ctx.forward_ctx, name=p.name)
 
@@ -308,7 +310,7 @@ def scored(suite:Suite, checkpoint, inputs, ctx:ScoreContext, recompute:bool=Fal
 def evaluate_checkpoint(spec:str, # a checkpoint: PATH, RUN or RUN:WHICH
                         suites=('core',), # names in `SUITES`
                         max_per_task:int|None=100, # CORE items per task (a seeded subset); None is all
-                        hellaswag_limit:int|None=None, # the first N HellaSwag items; None is all
+                        limit:int|None=None, # the first N HellaSwag items (lm-eval: per task); None is all
                         device='auto', runs_dir='runs', batch_size:int=32,
                         cut_answers:bool=True, # score answers longer than the context on the part that fits
                         loaded=None, # an `InferenceModel` already loaded (else loaded only when something is missing)
@@ -322,8 +324,11 @@ def evaluate_checkpoint(spec:str, # a checkpoint: PATH, RUN or RUN:WHICH
     if unknown: raise JojoError(f"unknown evaluation suite {unknown[0]!r}; use one of {', '.join(SUITES)}")
     p = eval_arguments(argparse.ArgumentParser())
     args = p.parse_args([])
-    vars(args).update(hellaswag='', core='', max_per_task=max_per_task, cut_answers=cut_answers, limit=hellaswag_limit,
+    vars(args).update(hellaswag='', core='', max_per_task=max_per_task, cut_answers=cut_answers, limit=limit,
                       **options)
+    missing = [name for name in suites if not SUITES[name].wanted(args)]
+    if missing: raise JojoError(f"evaluate_checkpoint: the {missing[0]} suite was given no input; pass its `jojo eval` "
+                                f"option as a keyword (data='held_out.txt', lm_eval='arc_easy')")
     path = Path(loaded.path) if loaded is not None else resolve_checkpoint(spec, runs_dir)
     out, todo = {}, []
     for name in suites:
