@@ -11,7 +11,7 @@ __all__ = ['MAX_PROCESSES', 'CHECKPOINT_GRAMMAR', 'SAMPLING_OPTIONS', 'JojoParse
 # %% ../nbs/04_cliargs.ipynb #71d7b304
 import argparse, math, re
 from .core import JojoError
-from .config import (PRESETS, DEFAULT_PRESET, config_fields, field_choices, load_config, flatten, to_dict,
+from .config import (PRESETS, DEFAULT_PRESET, config_fields, load_config, flatten, to_dict,
                             parse_overrides)
 
 # %% ../nbs/04_cliargs.ipynb #6123b834
