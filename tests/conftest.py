@@ -19,6 +19,15 @@ def run_jojo(*args, cwd=None, timeout=600, env=None, **kw):
 @pytest.fixture
 def jojo(): return run_jojo
 
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason='needs ../shared/data')
+
+def one_line_error(p, *needles):
+    """Assert that the finished `jojo` process `p` refused a mistake as the house rules say: exit code 2, one line
+    on stderr and no traceback, with each of `needles` in it."""
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert 'Traceback' not in p.stderr and p.stderr.count('\n') == 1, p.stderr
+    for n in needles: assert n in p.stderr, (n, p.stderr)
+
 @pytest.fixture(autouse=True)
 def _cache_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv('JOJO_CACHE_DIR', str(tmp_path_factory.getbasetemp()/'jojo_cache'))

@@ -1,13 +1,7 @@
 "End-to-end behaviour of the `jojo` command: its surface, its config handling and its errors."
 import json, subprocess
 import pytest
-from conftest import ROOT, BIN
-
-def one_line_error(p, *needles):
-    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
-    assert 'Traceback' not in p.stderr, p.stderr
-    assert p.stderr.count('\n') == 1, p.stderr
-    for n in needles: assert n in p.stderr, (n, p.stderr)
+from conftest import ROOT, BIN, one_line_error
 
 def test_version(jojo):
     p = jojo('--version')

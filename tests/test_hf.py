@@ -35,10 +35,8 @@ def test_export_without_biases(tmp_path):
     with torch.no_grad(): assert torch.allclose(ours(x)[0][..., :1000], theirs(x).logits, atol=1e-5)
 
 # --- the tokenizer travels with the model ------------------------------------------------------------------------
-from conftest import SHARED, run_jojo, tiny_args
+from conftest import SHARED, run_jojo, tiny_args, needs_shared
 from jojo_nb.tokenizer import Tokenizer
-
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason='needs ../shared/data')
 MIXED = ("Prose, then code:\n\tdef f(x):\n        return x ** 2  # squares\n\n\n   spaces \u00a0 and tabs\t\t| "
          "emoji 🙂👩‍👩‍👧 | " + b'caf\xe9 \xff\xfe ok'.decode('utf-8', errors='replace') + " 1234567 DON'T it's 'tis\n")
 CHAT = [{'role': 'system', 'content': 'Answer in verse.'}, {'role': 'user', 'content': 'How now?'},

@@ -3,15 +3,8 @@
 import json, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
-from conftest import SHARED, run_jojo, tiny_args
+from conftest import SHARED, run_jojo, tiny_args, needs_shared, one_line_error
 from jojo_nb.tokenizer import Tokenizer
-
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason='needs ../shared/data')
-
-def one_line_error(p, *needles):
-    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
-    assert 'Traceback' not in p.stderr and p.stderr.count('\n') == 1, p.stderr
-    for n in needles: assert n in p.stderr, (n, p.stderr)
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
