@@ -8,7 +8,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/compare.html.md"""
 __all__ = ['TABLE_COLUMNS', 'LOSS_COLUMNS', 'BPB_COLUMNS', 'label', 'list_checkpoints', 'Comparison', 'earliest',
            'first_divergence', 'changed_spans', 'token_losses', 'duration', 'fmt', 'text_table', 'html_table',
            'config_diff_html', 'loss_colour', 'generation_html', 'generations_html', 'weights_identical', 'heatmap_png',
-           'generation_text', 'evals_rows', 'loss_rows', 'report', 'cmd_compare', 'CheckpointComparer']
+           'generation_text', 'evals_rows', 'loss_rows', 'report', 'compare_arguments', 'cmd_compare',
+           'CheckpointComparer']
 
 # %% ../nbs/85_compare.ipynb #3cfef256
 import contextlib, difflib, html, io, math, os, sys, time
@@ -490,29 +491,31 @@ def generation_text(g:dict, colour:bool=False) -> str:
 
 # %% ../nbs/85_compare.ipynb #3v4ls001
 @patch
-def evals(self:Comparison) -> dict:
-    """The saved CORE results of the checkpoints (`jojo eval --core`, or evaluations during training) side by side:
-    `{'score': [...], 'label': [...], 'tasks': {task: [centered accuracy per checkpoint]}}`; None when none has one."""
-    from jojo_nb.evaluate import saved_evals  # the files `jojo eval` writes beside the run
-    saved = [saved_evals(p).get('core') for p in self.paths]
-    if not any(saved): return None
-    tasks = sorted({t for s in saved if s for t in s.get('tasks', {})})
-    cell = lambda s, t: ((s or {}).get('tasks', {}).get(t) or {}).get('centered')
-    return dict(score=[(s or {}).get('score') for s in saved], label=[(s or {}).get('label') for s in saved],
-                tasks={t: [cell(s, t) for s in saved] for t in tasks})
+def evals(self:Comparison) -> dict|None:
+    """The saved evaluation results of the checkpoints, every suite's, side by side: `{'rows': [(metric key, title,
+    [value per checkpoint])], 'notes': [what a score covers]}`; None when no checkpoint has one."""
+    from jojo_nb.suites import SUITES, eval_metrics, metric, saved_results, saved_summary
+    summaries = [saved_summary(p) for p in self.paths]
+    if not any(summaries): return None
+    order = list(eval_metrics())
+    rank = lambda k: (order.index(k.split('/')[0]) if k.split('/')[0] in order else len(order), k)
+    keys = sorted({k for s in summaries for k in s}, key=rank)
+    notes = [f"{l}: {SUITES[n].title}: {note}" for l, p in zip(self.labels, self.paths)
+             for n, r in saved_results(p).items() if (note := SUITES[n].note(r))]
+    return dict(rows=[(k, metric(k).title, [s.get(k) for s in summaries]) for k in keys], notes=notes)
 
 @patch
 def score_core(self:Comparison, max_per_task:int|None=100):
     "Score CORE on the checkpoints that have no saved result yet (saved beside their runs), with the models loaded here."
-    from jojo_nb.evaluate import evaluate_checkpoint
+    from jojo_nb.suites import evaluate_checkpoint
     for i, path in enumerate(self.paths):
         self.progress(f"CORE on {self.labels[i]}", i, len(self.paths))
         evaluate_checkpoint(str(path), ('core',), max_per_task, runs_dir=self.runs_dir, loaded=self.load(path))
 
 def evals_rows(ev:dict, labels:list[str]) -> list[dict]:
-    "The rows of the CORE table: the score, then each task's centered accuracy, one column per checkpoint."
-    rows = [dict(task='CORE', **dict(zip(labels, ev['score'])))]
-    return rows + [dict(task=t, **dict(zip(labels, vals))) for t, vals in ev['tasks'].items()]
+    "The rows of the evaluations table: one per metric (its title), one column per checkpoint."
+    return [dict(metric=title, **dict(zip(labels, vals))) for _, title, vals in ev['rows']]
+
 
 # %% ../nbs/85_compare.ipynb #a663aeec
 LOSS_COLUMNS = [('checkpoint', 'checkpoint'), ('loss', 'loss'), ('ppl', 'perplexity'), ('accuracy', 'accuracy'),
@@ -558,8 +561,10 @@ def report(cmp:Comparison, prompt:str='\n', seed:int=1337, max_new_tokens:int=48
     for k, vals in diff.items(): p(f"  {k}: " + ' | '.join(f"{l}={v!r}" for l, v in zip(labels, vals)))
     p(); _print_losses(cmp, data, p); p()
     if ev := cmp.evals():
-        p("CORE (saved results; centered accuracy per task):")
-        p(text_table(evals_rows(ev, labels), [('task', 'task')] + [(l, l) for l in labels])); p()
+        p("evaluations (saved results of jojo eval and of training):")
+        p(text_table(evals_rows(ev, labels), [('metric', 'metric')] + [(l, l) for l in labels]))
+        for note in ev['notes']: p(f"  {note}")
+        p()
     p(f"generations (seed {seed}, temperature {temperature}, top-k {top_k}, {max_new_tokens} tokens) for {prompt!r}:")
     for g in cmp.generations(prompt, seed, max_new_tokens, temperature, top_k):
         p(f"--- {g['checkpoint']} (mean token loss {_mean_loss(g):.2f}; {_where(g)})")
@@ -567,6 +572,20 @@ def report(cmp:Comparison, prompt:str='\n', seed:int=1337, max_new_tokens:int=48
     if cmp.differences()['weights']: p(); _print_weight_change(cmp, p)
 
 # %% ../nbs/85_compare.ipynb #07b173c7
+def compare_arguments(p):
+    "`jojo compare`'s arguments (the CLI core made `p`, with the help line)."
+    from jojo_nb.cliargs import MAX_PROCESSES, checkpoint_args, escaped_text, number, sampling_args
+    checkpoint_args(p, positional='checkpoints', nargs='+')
+    p.add_argument('--prompt', default='\n', type=escaped_text,
+                   help='the prompt every checkpoint continues (\\n and other escapes allowed)')
+    sampling_args(p, ('seed', 'max-new-tokens', 'temperature', 'top-k'), {'max-new-tokens': 48})
+    p.add_argument('--data', metavar='DIR', help="data for the fixed batch (default: the first checkpoint's data)")
+    p.add_argument('--reference', type=number(int, 1, MAX_PROCESSES), metavar='N', help='the checkpoint the others '
+                   'are compared with: its position in the list, from 1 (default: the earliest step)')
+    p.add_argument('--core', action='store_true', help='score CORE where no saved result exists (then a table per task)')
+    p.add_argument('--max-per-task', type=number(int, 1, 10**9), default=100, metavar='N',
+                   help='with --core: items per task (default: 100)')
+
 def cmd_compare(args, extra=()) -> int:
     "`jojo compare CKPT CKPT [...] [--device D]`."
     if len(args.checkpoints) < 2:
@@ -580,6 +599,7 @@ def cmd_compare(args, extra=()) -> int:
     report(cmp, args.prompt, args.seed, args.max_new_tokens, args.temperature, args.top_k, args.data,
            colour=sys.stdout.isatty() and not os.environ.get('NO_COLOR'))
     return 0
+
 
 # %% ../nbs/85_compare.ipynb #4ca99a3d
 class CheckpointComparer:
@@ -626,7 +646,9 @@ class CheckpointComparer:
 
     def _ipython_display_(self):
         from IPython.display import display
-        display(self.widget)
+        bundle = self.widget._repr_mimebundle_()  # for pages that cannot show a widget (the docs site), one line
+        bundle['text/plain'] = 'CheckpointComparer: a live widget (run the notebook in JupyterLab to see it)'
+        display(bundle, raw=True)
         if self.cmp is None: self.update()  # after the widget is shown, so its progress shows while it computes
 
 # %% ../nbs/85_compare.ipynb #fc562153
@@ -670,12 +692,14 @@ def _loss_html(self:CheckpointComparer) -> str:
 
 @patch
 def _evals_html(self:CheckpointComparer) -> str:
-    "The saved CORE results side by side, or nothing."
+    "The saved evaluation results side by side (every suite's, from the registry), with what each covers; or nothing."
     ev = self.cmp.evals()
     if ev is None: return ''
     labels = self.cmp.labels
-    return ('<b>CORE</b> (saved results: centered accuracy per task)' +
-            html_table(evals_rows(ev, labels), [('task', 'task')] + [(l, l) for l in labels], left=('task',)))
+    notes = ''.join(f'<div style="color:#555;font-size:12px">{html.escape(n)}</div>' for n in ev['notes'])
+    return ('<b>evaluations</b> (saved results of jojo eval and of training)' +
+            html_table(evals_rows(ev, labels), [('metric', 'metric')] + [(l, l) for l in labels], left=('metric',))
+            + notes)
 
 @patch
 def _weights(self:CheckpointComparer):

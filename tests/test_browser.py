@@ -1,5 +1,5 @@
 "The widgets in a real browser: JupyterLab on 127.0.0.1, driven in Debian's headless Chromium by playwright."
-import json, math, os, shutil, socket, subprocess, sys, time, urllib.request
+import contextlib, json, math, os, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 from conftest import ROOT, BIN
@@ -56,41 +56,51 @@ def start_training(root, name='live', steps=300):
         time.sleep(0.2)
     return proc
 
-@pytest.fixture
-def lab(tmp_path):
+@contextlib.contextmanager
+def jupyter_lab(folder:Path):
+    "JupyterLab serving `folder` on a free port of 127.0.0.1: yields `(url, token)`, stopped after."
     port, token = free_port(), 'jojo-test-token'
     env = {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}  # the kernel plots inline, as for a user
-    env.update(JUPYTER_CONFIG_DIR=str(tmp_path/'.jupyter'), JUPYTER_RUNTIME_DIR=str(tmp_path/'.runtime'))
-    (tmp_path/'.jupyter'/'labconfig').mkdir(parents=True)  # no "get notified about Jupyter news?" over the widgets
-    (tmp_path/'.jupyter'/'labconfig'/'page_config.json').write_text(
+    env.update(JUPYTER_CONFIG_DIR=str(folder/'.jupyter'), JUPYTER_RUNTIME_DIR=str(folder/'.runtime'))
+    (folder/'.jupyter'/'labconfig').mkdir(parents=True, exist_ok=True)  # no "get notified about Jupyter news?"
+    (folder/'.jupyter'/'labconfig'/'page_config.json').write_text(
         json.dumps({'disabledExtensions': {'@jupyterlab/apputils-extension:announcements': True}}))
     proc = subprocess.Popen([str(BIN/'jupyter'), 'lab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
-                             f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={tmp_path}',
+                             f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={folder}',
                              '--ServerApp.disable_check_xsrf=True', '--allow-root', '--LabApp.news_url=',
                              '--LabApp.collaborative=False'],
-                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path/'lab.log', 'w'))
+                            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=open(folder/'lab.log', 'w'))
     url = f'http://127.0.0.1:{port}'
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f'{url}/api/status?token={token}', timeout=2); break
-        except OSError: time.sleep(0.5)
-    else:
-        proc.terminate(); pytest.fail('JupyterLab did not start: ' + (tmp_path/'lab.log').read_text()[-2000:])
-    yield url, token, tmp_path
-    proc.terminate()
-    try: proc.wait(10)
-    except subprocess.TimeoutExpired: proc.kill()
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f'{url}/api/status?token={token}', timeout=2); break
+            except OSError: time.sleep(0.5)
+        else: raise RuntimeError('JupyterLab did not start: ' + (folder/'lab.log').read_text()[-2000:])
+        yield url, token
+    finally:
+        proc.terminate()
+        try: proc.wait(10)
+        except subprocess.TimeoutExpired: proc.kill()
+
+@pytest.fixture
+def lab(tmp_path):
+    with jupyter_lab(tmp_path) as (url, token): yield url, token, tmp_path
 
 STATE = """() => {
     const all = (sel, root) => [...(root || document).querySelectorAll(sel)];
     return all('.jp-Notebook .jp-CodeCell').map(cell => ({
         text: all('.jp-OutputArea-output', cell).map(o => o.innerText).join('\\n'),
         content: all('.jp-OutputArea-output', cell).map(o => o.textContent).join('\\n'),  // also what is scrolled away
-        options: all('.widget-select-multiple select option', cell).map(o => o.textContent.replace(/\u00a0/g, ' ')),
+        options: all('.widget-select-multiple select', cell).slice(0, 1).flatMap(s => all('option', s))
+            .map(o => o.textContent.replace(/\u00a0/g, ' ')),  // the first menu's: the runs, the checkpoints
+        menus: all('.widget-select-multiple select', cell).map(s => all('option', s).map(o => o.textContent)),
         images: all('.jp-OutputArea-output img', cell).map(i => [i.naturalWidth, i.naturalHeight, i.complete]),
-        plots: all('.js-plotly-plot', cell).map(p => [p.getBoundingClientRect().width, p.getBoundingClientRect().height,
-                                                        p.getBoundingClientRect().top]),
-        titles: all('.js-plotly-plot .gtitle', cell).map(t => t.textContent),
+        plots: all('.js-plotly-plot .nsewdrag', cell).map(p => [p.getBoundingClientRect().width,
+                                                                p.getBoundingClientRect().height,
+                                                                p.getBoundingClientRect().top]),  // each panel's area
+        titles: all('.js-plotly-plot .annotation-text', cell).map(t => t.textContent),
+        toolbar: all('.js-plotly-plot .modebar-btn', cell).map(b => b.getAttribute('data-title')),
         legends: all('.js-plotly-plot', cell).map(p => all('.legend .traces', p).map(t => t.textContent)),
         checkboxes: Object.fromEntries(all('.widget-checkbox', cell)
             .map(c => [c.innerText.trim(), c.querySelector('input').checked])),
@@ -100,12 +110,13 @@ STATE = """() => {
 
 class Notebook:
     "A notebook opened in JupyterLab in headless Chromium, its cells run one after the other."
-    def __init__(self, p, url, token, name, width=WIDTHS[0]):
+    def __init__(self, p, url, token, name, width=WIDTHS[0], on_page=None):
         self.browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                                                '--disable-component-update', '--disable-sync', '--no-first-run',
                                                '--disable-quic'])
         self.page = page = self.browser.new_page(viewport={'width': width, 'height': 1100})
+        if on_page: on_page(page)  # e.g. listeners that must see the page from its start
         page.goto(f'{url}/lab/tree/{name}?token={token}', timeout=120_000)
         page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=120_000)
         page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus')"
@@ -170,10 +181,11 @@ def test_run_monitor_in_jupyterlab(lab):
              USER_PLOT,
              "RunMonitor('runs/live', interval=1, live=True)")
     with sync_playwright() as p:
-        nb = Notebook(p, url, token, 'monitor.ipynb')
+        console = []
+        nb = Notebook(p, url, token, 'monitor.ipynb', on_page=lambda page: page.on('console', lambda m: console.append(m)))
         try:
             nb.run_cell(); nb.wait(cell_done(0, 'finished'))
-            nb.wait("() => document.querySelectorAll('.js-plotly-plot .legend').length >= 4")
+            nb.wait("() => document.querySelectorAll('.js-plotly-plot .legend .traces').length >= 3")
             nb.run_cell(); nb.wait(cell_done(1, 'backend'))
             training = start_training(root)
             nb.run_cell(); nb.wait(cell_done(2, 'running'))
@@ -194,17 +206,45 @@ def test_run_monitor_in_jupyterlab(lab):
             nb.page.mouse.move(5, 5)
             monitor, user_plot = nb.shoot('run_monitor', cell=0)[:2]
             nb.shoot('live_run_monitor', cell=2)
+            nb.page.set_viewport_size({'width': WIDTHS[0], 'height': 1100})
+            legend = nb.page.locator('.jp-Notebook .jp-CodeCell').nth(0).locator('.legend .traces .legendtoggle').first
+            def click_legend():
+                legend.scroll_into_view_if_needed(); box = legend.bounding_box()
+                nb.page.mouse.click(box['x'] + 10, box['y'] + box['height'] / 2)
+            click_legend()  # hides first-run in every panel
+            nb.wait(f"() => {{ const gd = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[0]"
+                    f".querySelector('.js-plotly-plot'); const mine = gd.data.filter(t => t.legendgroup === 'first-run');"
+                    f" return mine.length > 3 && mine.every(t => t.visible === 'legendonly'); }}", timeout=20)
+            time.sleep(1)  # not a double click, which would show first-run alone
+            click_legend()
+            nb.wait(f"() => document.querySelectorAll('.jp-Notebook .jp-CodeCell')[0].querySelector('.js-plotly-plot')"
+                    f".data.every(t => t.visible !== 'legendonly')", timeout=20)
+            menu = nb.page.locator('.jp-Notebook .jp-CodeCell').nth(0).locator('.widget-select-multiple select').nth(1)
+            menu.select_option(label=['loss (train, val dashed)', 'val loss (nats/token)'])  # a metric picked from the menu of every logged number
+            nb.wait("() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')[0]"
+                    ".querySelectorAll('.annotation-text')].some(t => t.textContent.startsWith('val loss'))", timeout=60)
+            picked = nb.shoot('monitor_picked_metric', cell=0)[0]
+            group = nb.page.locator('.jp-Notebook .jp-CodeCell').nth(0).locator('.widget-checkbox', has_text='group')
+            group.locator('input').check()  # the three runs have one config: one group
+            nb.wait("() => document.querySelectorAll('.jp-Notebook .jp-CodeCell')[0].querySelector('.legend')"
+                    ".textContent.includes('seeds)')", timeout=60)
+            grouped = nb.shoot('monitor_grouped', cell=0)[0]
         finally: nb.close()
     assert monitor['options'] == [LONG_NAME, 'first-run', 'same-as-first-run'], monitor['options']
     assert 'finished' in monitor['text'] and '120/120' in monitor['text'], monitor['text'][:500]
     assert 'MFU' not in ' '.join(monitor['titles']) and 'loss' in monitor['titles'][0], monitor['titles']
+    assert monitor['toolbar'] and not any('Chart Studio' in t or 'cloud' in t.lower() or 'plotly' in t.lower()
+                                          for t in monitor['toolbar']), monitor['toolbar']
+    assert not [m.text for m in console if 'Failed to initialize' in m.text], [m.text for m in console][:5]
+    assert picked['titles'] == ['loss (train, val dashed)', 'val loss (nats/token)'], picked['titles']
+    assert any('+2 (3 seeds)' in e for e in grouped['legends'][0]), grouped['legends']
     assert len(monitor['legends'][0]) == 3, monitor['legends'][0]  # one entry per run: its lines and markers together
     first, twin, long = monitor['legends'][0]
     assert (first, twin) == ('first-run', 'same-as-first-run (= first-run)'), monitor['legends']
     assert long.startswith('a-run-wit') and long.endswith('would-wrap') and '…' in long and len(long) <= 20, long
     for name in ('first-run', 'same-as-first-run', 'a-run-wit'): assert name in hover, hover
-    assert all(w >= 500 and h >= 300 for w, h, _ in monitor['plots']), monitor['plots']  # readable at 1100 px: wrapped
-    assert len({top for *_, top in monitor['plots']}) > 1, monitor['plots']
+    assert all(w >= 350 and h >= 200 for w, h, _ in monitor['plots']), monitor['plots']  # readable at 1100 px: wrapped
+    assert len({round(top) for *_, top in monitor['plots']}) > 1, monitor['plots']
     assert 'JULIET:\n  Ay me!' in monitor['text'], monitor['text']  # samples keep their line breaks
     assert user_plot['images'] and all(w > 100 and done for w, _, done in user_plot['images']), user_plot
     assert 'backend agg' not in user_plot['text'].lower(), user_plot['text']

@@ -69,3 +69,20 @@ def test_compare_user_mistakes(runs):
     hf.mkdir(exist_ok=True); (hf/'config.json').write_text('{}'); (hf/'model.safetensors').write_bytes(b'')
     p = run_jojo('compare', 'a', hf, cwd=runs)
     assert p.returncode == 2 and 'Hugging Face folder' in p.stderr and 'Traceback' not in p.stderr, p.stderr
+
+def test_compare_shows_every_saved_evaluation(runs):
+    "lm-eval and HellaSwag results saved with a run are in `jojo compare`'s table, as the registry declares them."
+    from jojo_nb.checkpoint import resolve_checkpoint
+    from jojo_nb.evaluate import save_eval
+    ckpt = resolve_checkpoint('b', runs/'runs')
+    save_eval(ckpt, 'lm_eval', {'tasks': {'arc_easy': {'acc': 0.3125, 'acc_norm': 0.375}}},
+              {'tasks': ['arc_easy'], 'limit': 16, 'lm_eval': '0.4.9', 'include_sha256': None})
+    save_eval(ckpt, 'hellaswag', {'acc': 0.25, 'acc_norm': 0.2625, 'n': 80}, {'file': 'hs.jsonl', 'limit': 80})
+    p = run_jojo('compare', 'a', 'b', '--max-new-tokens', '4', cwd=runs)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    assert 'evaluations (saved results' in out, out
+    assert re.search(r'(?m)^HellaSwag acc_norm\s+-\s+0\.2625$', out), out
+    assert re.search(r'(?m)^lm-eval: arc_easy/acc_norm\s+-\s+0\.3750$', out), out
+    assert 'lm-evaluation-harness 0.4.9: arc_easy, 16 items per task at most' in out, out
+    assert 'HellaSwag: 80 items, 0-shot, acc_norm' in out, out
