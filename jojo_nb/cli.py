@@ -23,7 +23,7 @@ COMMANDS = {  # name: (the module that owns it, one line of help)
     'sample': ('jojo_nb.sample', 'generate text from a checkpoint'),
     'eval': ('jojo_nb.suites', 'validation loss and bits per byte, HellaSwag, CORE and lm-evaluation-harness tasks'),
     'compare': ('jojo_nb.compare', 'compare checkpoints side by side in the terminal'),
-    'plot': ('jojo_nb.monitor', 'write PNG charts of one or more runs'),
+    'plot': ('jojo_nb.monitor', 'write charts (PNG, SVG or PDF) and CSV of one or more runs'),
     'export': ('jojo_nb.publish', 'export a checkpoint to Hugging Face (with a model card; --push-to-hub uploads it) '
                                   'or safetensors'),
     'serve': ('jojo_nb.serve', 'serve a checkpoint over an OpenAI-compatible HTTP API, with a chat page'),

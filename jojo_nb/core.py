@@ -229,11 +229,13 @@ def fmt_value(v, # a table value: a number, a string, None
 
 # %% ../nbs/00_core.ipynb #09fc5106
 def pid_alive(pid:int) -> bool:
-    "Whether a process with id `pid` exists on this machine."
+    """Whether a process with id `pid` runs on this machine; one that ended but was not yet waited for by its parent
+    (a zombie: a notebook's killed child, until the notebook waits) does not."""
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
+    except PermissionError: pass
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError): return True  # no /proc (not Linux): `kill 0` is all there is
 
 # %% ../nbs/00_core.ipynb #d0583fc3
 def _refuse_link(path, what:str):

@@ -12,7 +12,7 @@ __all__ = ['EVAL_KEYS', 'TRAINING_PANELS', 'VAL_OF', 'SHOWN_ELSEWHERE', 'PANELS'
            'duration', 'sample_html']
 
 # %% ../nbs/80_monitor.ipynb #b70a5a58
-import csv, hashlib, html, io, json, math, os, socket, struct, threading, time, warnings
+import csv, hashlib, html, io, json, math, os, struct, threading, time, warnings
 from pathlib import Path
 import numpy as np
 import anywidget, traitlets
@@ -152,18 +152,13 @@ def keys(self:RunData) -> list[str]:
 
 
 # %% ../nbs/80_monitor.ipynb #f54e83f1
-def _zombie(pid) -> bool:
-    "Whether `pid` is a process that has ended but was not waited for (it still counts as alive to `kill 0`)."
-    try: return Path(f'/proc/{int(pid)}/stat').read_text().rsplit(')', 1)[1].split()[0] == 'Z'
-    except (OSError, ValueError, IndexError, TypeError): return False
-
 @patch
 def run_status(self:RunData) -> dict:
-    """`run.json`'s contents as `RunDir.status` reads them; a run whose process was killed but not waited for by its
-    parent (a zombie, as a notebook's child stays until the notebook waits for it) has crashed."""
+    """`run.json`'s contents as `RunDir.status` reads them: a run whose process is gone (killed, even if its parent has
+    not waited for it yet) has crashed, and says so."""
     st = self.run.status()
-    if st.get('status') == 'running' and st.get('host') == socket.gethostname() and _zombie(st.get('pid')):
-        st = {**st, 'status': 'crashed', 'error': st.get('error') or 'its process ended without finishing (killed?)'}
+    if st.get('status') == 'crashed' and not st.get('error'):
+        st = {**st, 'error': 'its process ended without finishing (killed?)'}
     return st
 
 @patch
