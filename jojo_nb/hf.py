@@ -9,7 +9,8 @@ __all__ = ['HF_CLASSES', 'HF_OPTIONS', 'EXPORT_MARK', 'CHECKPOINT_META', 'hf_mis
            'hf_config', 'rotary_names', 'to_hf_state_dict', 'write_export', 'export_record', 'export_hf',
            'hf_model_config', 'hf_weight_shapes', 'rotary_weight_shapes', 'read_safetensors_header', 'load_hf',
            'export_safetensors', 'load_safetensors', 'tokenizer_record', 'write_hf_tokenizer', 'check_tokenizer',
-           'folder_tokenizer', 'InferenceModel', 'load_for_inference', 'cmd_export', 'export_arguments']
+           'folder_tokenizer', 'InferenceModel', 'load_for_inference', 'export_checkpoint', 'cmd_export',
+           'export_arguments']
 
 # %% ../nbs/35_hf.ipynb #074337d7
 import math, os, re, stat, sys
@@ -23,8 +24,7 @@ from .core import JojoError, MARKER, write_json, atomic_write, read_json, parse_
 from .config import ModelConfig, RunConfig, from_dict, mlp_width, read_config_json
 from .device import pick_device, pick_dtype, autocast, keep_freed_memory
 from .cliargs import checkpoint_args
-from .tokenizer import (Tokenizer, TOKENIZER_META, check_identity, hf_tokenizer, CHAT_TEMPLATE,
-                               write_hf_tokenizer_files)
+from .tokenizer import Tokenizer, TOKENIZER_META, check_identity, write_hf_tokenizer_files
 from .model import GPT, build_model, NORM_EPS
 from .checkpoint import (CheckpointError, resolve_checkpoint, load_model, is_hf_folder, torch_load,
                                 check_model_shape, weights_floor)
@@ -480,8 +480,9 @@ def load_for_inference(spec:str|None=None, device:str|torch.device='auto', runs_
 
 
 # %% ../nbs/35_hf.ipynb #b4f3e8d1
-def cmd_export(args, extra=()) -> int:
-    "`jojo export CKPT OUT --format hf|safetensors [--device D]`."
+def export_checkpoint(args) -> InferenceModel:
+    """The export of `jojo export CKPT OUT --format hf|safetensors [--device D]`; returns the model it exported (its
+    `path`, the file read once, and its `config`: what the model card describes)."""
     loaded = load_for_inference(args.checkpoint, getattr(args, 'device', 'cpu'), getattr(args, 'runs_dir', 'runs'))
     if loaded.config is None: raise JojoError(f"{loaded.path} is already a Hugging Face folder; give a jojo checkpoint")
     model = loaded.model.float().cpu()
@@ -489,6 +490,11 @@ def cmd_export(args, extra=()) -> int:
     if args.format == 'hf': out = export_hf(model, args.out, force, tokenizer=loaded.tokenizer)
     else: out = export_safetensors(model, args.out, force)
     print(f"wrote {out} ({args.format}) from {loaded.path}")
+    return loaded
+
+def cmd_export(args, extra=()) -> int:
+    "`jojo export CKPT OUT --format hf|safetensors [--device D]` (`export_checkpoint`), without the model card."
+    export_checkpoint(args)
     return 0
 
 # %% ../nbs/35_hf.ipynb #9a13ab9b

@@ -82,6 +82,9 @@ def extended(saved:Schedule, now:Schedule, step:int, how:str='restretch') -> Sch
     if saved.max_steps == now.max_steps: return replace(now, planned_steps=saved.planned_steps, extend=saved.extend,
                                                         start=saved.start, start_factor=saved.start_factor)
     if how == 'restretch' or step == 0: return now
+    if step < saved.warmup:
+        raise JojoError(f"optim.extend={how}: the run is still warming up (step {step} of {saved.warmup} warmup steps), "
+                        f"so it has no rate to go on from; resume it with optim.extend restretch")
     return replace(now, planned_steps=saved.planned_steps or saved.max_steps, extend=how, start=step,
                    start_factor=saved.factor(step - 1))
 
@@ -89,6 +92,8 @@ def extension_note(saved:Schedule, new:Schedule, step:int, lr:float) -> str:
     "What resuming at `step` with schedule `new` instead of `saved` does to the learning rate `lr` x multiplier."
     was, will = lr * saved.factor(step - 1), lr * new.factor(step)
     head = f"the run's length changes from {saved.max_steps} to {new.max_steps} steps"
+    if new.start != step and step < saved.warmup:
+        return f"{head}: the schedule is re-stretched over {new.max_steps} steps (the run is still warming up)"
     if new.start != step:
         low = lr * new.min_ratio
         decay = f" or --optim.extend decay (decay from {was:.3g} to {low:.3g})" if was > low * 1.001 else ''

@@ -23,7 +23,7 @@ def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp('publish')
     train_tiny(root, 'tinyshakespeare', steps=20)
     ckpt = root/'runs'/'r'/'checkpoints'/'latest.pt'
-    evaluate_checkpoint(str(ckpt), suites=('hellaswag',), hellaswag_limit=10, device='cpu')  # saved beside the run
+    evaluate_checkpoint(str(ckpt), suites=('hellaswag',), limit=10, device='cpu')  # saved beside the run
     p = run_jojo('export', 'r', 'hf', '--device', 'cpu', cwd=root)
     assert p.returncode == 0, p.stderr[-2000:]
     write_model_card(root/'hf', ckpt, license='apache-2.0')
@@ -211,3 +211,30 @@ def test_jojo_export_on_the_command_line(exported, local_hub, tmp_path):
     assert set(local_hub.repos['me/cli']['files']) == {f.name for f in (tmp_path/'out').iterdir()}
     p = run_jojo('export', 'r', tmp_path/'x', '--format', 'safetensors', '--push-to-hub', 'me/cli', cwd=root)
     assert p.returncode == 2 and '--push-to-hub needs --format hf' in p.stderr.strip().splitlines()[-1]
+
+def test_a_checkpoint_outside_its_run_keeps_its_config_on_the_card(exported, tmp_path):
+    "`jojo export` of a checkpoint file copied out of its run: the card describes its config (read from the checkpoint)."
+    import shutil
+    root, _, ckpt = exported
+    loose = tmp_path/'loose.pt'
+    shutil.copyfile(ckpt, loose)
+    p = run_jojo('export', loose, tmp_path/'out', '--device', 'cpu', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    card = hub.ModelCard.load(tmp_path/'out'/'README.md')
+    assert 'Not recorded' not in card.text
+    for part in ('layers, ', 'heads, width', '| optimizer |', 'dataset: `tinyshakespeare`'):
+        assert part in card.text, part
+    assert card.data.to_dict()['jojo']['checkpoint'] == 'loose.pt'
+    assert card.data.to_dict()['jojo']['checkpoint_sha256'] == checkpoint_sha256(loose)
+
+def test_a_damaged_tokenizer_json_is_one_line(exported, tmp_path):
+    "A `tokenizer.json` the tokenizers library cannot parse, in an export folder: the card is refused in one line."
+    import shutil
+    _, folder, ckpt = exported
+    shutil.copytree(folder, tmp_path/'hf')
+    (tmp_path/'hf'/'tokenizer.json').write_text('{"version": "1.0", "model": ')
+    with pytest.raises(JojoError, match=r'tokenizer\.json .*tokenizer\.json is not a valid tokenizer') as e:
+        write_model_card(tmp_path/'hf', ckpt)
+    assert '\n' not in str(e.value)
+    (tmp_path/'hf'/'tokenizer.json').write_bytes(b'\xff\xfe not utf-8')
+    with pytest.raises(JojoError, match='is not a valid tokenizer'): write_model_card(tmp_path/'hf', ckpt)
