@@ -147,7 +147,11 @@ def export_tokenizer(name:str, # a tokenizer folder, or an encoding: gpt2, cl100
         tok.write_folder(tmp)  # a trained tokenizer: the export is a jojo tokenizer folder too
         from tokenizers import Tokenizer as HFTokenizer
         if HFTokenizer.from_file(str(tmp/'tokenizer.json')).encode(_CHECK_TEXT).ids != tok.encode(_CHECK_TEXT):
-            raise RuntimeError("the exported tokenizer.json does not encode as jojo does")
+            # jojo's own split patterns and trained merges come out the same; a folder made by hand with another
+            # plain pattern can pass `check_pattern` and still be read otherwise by the `tokenizers` library
+            raise JojoError(f"{name}: its tokenizer.json would encode text differently from jojo (the `tokenizers` "
+                            f"library reads its split pattern or merges otherwise), so nothing was written; export a "
+                            f"tokenizer trained by `jojo tokenizer train` (patterns {', '.join(PATTERNS)})")
     return replace_folder(out, 'tokenizer-export', build, tokenizer=tok.identity())
 
 

@@ -352,9 +352,13 @@ def split_plan(sizes:np.ndarray, # bytes of each document
     "Where validation starts in each document, in bytes from its start: 0 holds it all out, its size none of it."
     sizes = np.asarray(sizes, dtype=np.int64)
     n, total = len(sizes), int(sizes.sum())
+    if not n: raise JojoError("the sources hold no documents (only blank lines); give some text")
     if whole and n < 2: raise JojoError(f"a validation split needs at least 2 conversations, and there is {n}")
     order = np.arange(n)[::-1] if split == 'tail' else np.random.default_rng(seed).permutation(n)
     target = total - int(total * (1 - val_fraction))  # bytes to hold out (the tail's cut falls where nanoGPT's does)
+    if target >= total:
+        raise JojoError(f"data.val_fraction={val_fraction} (--val-fraction) would hold out all {total:,} bytes of the "
+                        f"text, leaving no training data; lower it or give more text")
     ends = np.cumsum(sizes[order])
     k = int(np.searchsorted(ends, target, side='right'))  # whole documents that fit
     held = lambda j: int(ends[j - 1]) if j else 0
@@ -523,7 +527,19 @@ def read_metadata(path) -> dict:
         part = checked(meta, split, dict, str(f))
         checked(part, 'shards', int, f"{f}: {split}", lo=0, hi=1 << 20)
         checked(part, 'tokens', int, f"{f}: {split}", lo=0)
+    if meta.get('split_rule') == SPLIT_RULE: _check_report(meta, str(f))  # older folders: `prepare` makes them again
     return meta
+
+def _check_report(meta:dict, where:str):
+    "The keys `jojo prepare` reports (`held_out`, `prepare_stats`), which a folder of this split rule always has."
+    checked(meta['tokenizer'], 'n_vocab', int, f"{where}: tokenizer", lo=1)
+    if (split := checked(meta, 'split', str, where)) not in field_choices('data.split'):
+        raise JojoError(f"{where}: split {split!r} is not one of {', '.join(field_choices('data.split'))}")
+    for key in ('val_fraction', 'val_fraction_tokens', 'val_fraction_bytes', 'vocab_coverage'):
+        checked(meta, key, float, where, lo=0, hi=1)
+    for key in ('documents', 'tokens', 'longest_document_tokens'): checked(meta, key, int, where, lo=0)
+    checked(meta, 'bytes_per_token', float, where, lo=0)
+    for split in ('train', 'val'): checked(meta[split], 'documents', int, f"{where}: {split}", lo=0)
 
 def _version():
     from jojo_nb import __version__

@@ -3,7 +3,7 @@
 import json, random
 from pathlib import Path
 import pytest
-from conftest import SHARED, run_jojo, needs_shared, one_line_error
+from conftest import SHARED, run_jojo, needs_shared, one_line_error, tiny_args
 from jojo_nb.tokenizer import Tokenizer, ROLES
 
 def stat(stdout:str, key:str) -> str:
@@ -155,3 +155,46 @@ def test_tokenizer_export_refuses_and_replaces(trained_tok, tmp_path):
     assert run_jojo('tokenizer', 'export', 'bytes', '--out', tmp_path/'out').returncode == 0  # its own: replaced whole
     assert sorted(p.name for p in (tmp_path/'out').iterdir()) == ['.jojo.json', 'tokenizer.json', 'tokenizer_config.json']
     assert not [p for p in tmp_path.iterdir() if p.name.startswith('.')]  # no temporary folder left
+
+# review: a validation fraction that leaves no training data is one line, and nothing is written
+def test_prepare_refuses_a_val_fraction_that_leaves_no_training_data(tmp_path):
+    (tmp_path/'tiny.txt').write_text('A short text of fifty bytes, give or take a few.\n')
+    for split in ('documents', 'tail'):
+        p = run_jojo('prepare', tmp_path/'tiny.txt', '--val-fraction', '0.99', '--split', split, '--tokenizer', 'bytes',
+                     '--out', tmp_path/'out')
+        one_line_error(p, 'data.val_fraction=0.99 (--val-fraction)', 'no training data', 'lower it or give more text')
+    (tmp_path/'chat.jsonl').write_text(''.join(json.dumps({'messages': [{'role': 'user', 'content': c}]}) + '\n'
+                                               for c in 'ab'))
+    p = run_jojo('prepare', tmp_path/'chat.jsonl', '--format', 'chat', '--val-fraction', '0.99', '--tokenizer', 'bytes',
+                 '--out', tmp_path/'out')
+    one_line_error(p, 'val_fraction=0.99', 'no training data')
+    (tmp_path/'blank.jsonl').write_text('\n  \n\n')
+    one_line_error(run_jojo('prepare', tmp_path/'blank.jsonl', '--format', 'jsonl', '--tokenizer', 'bytes', '--out',
+                            tmp_path/'out'), 'no documents')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['blank.jsonl', 'chat.jsonl', 'tiny.txt']  # nothing written
+
+# review: a damaged metadata.json is checked where it is read: prepared again by `jojo prepare`, one line for training
+def test_damaged_prepared_metadata(tmp_path):
+    (tmp_path/'text.txt').write_text('Some words to prepare.\n' * 200)
+    args = ('prepare', tmp_path/'text.txt', '--tokenizer', 'bytes', '--out', tmp_path/'out', '--stats')
+    assert run_jojo(*args).returncode == 0
+    meta_file = tmp_path/'out'/'metadata.json'
+    good = json.loads(meta_file.read_text())
+    for damage in ({'val_fraction_tokens': None}, {'documents': 'many'}, {'bytes_per_token': -1}, {'val_fraction_bytes': 2}):
+        meta_file.write_text(json.dumps({k: v for k, v in {**good, **damage}.items() if v is not None}))
+        p = run_jojo(*args)  # the cached folder cannot be read: it is prepared again, and reported
+        assert p.returncode == 0 and 'validation holds' in p.stderr and 'bytes per token' in p.stdout, p.stderr
+        assert json.loads(meta_file.read_text())['documents'] == good['documents']
+    meta_file.write_text(json.dumps({k: v for k, v in good.items() if k != 'val_fraction_tokens'}))
+    p = run_jojo('train', *tiny_args(tmp_path/'out', steps=10), cwd=tmp_path)
+    one_line_error(p, 'metadata.json', "the key 'val_fraction_tokens' is missing")
+
+# review: a hand-made tokenizer folder whose split pattern `tokenizers` reads otherwise is refused in one line
+def test_tokenizer_export_refuses_what_tokenizers_would_encode_otherwise(tmp_path):
+    from jojo_nb.tokenizer import write_tokenizer_folder
+    ranks = {**{bytes([i]): i for i in range(256)}, b'He': 256, b'll': 257, b'Hell': 258}
+    write_tokenizer_folder(tmp_path/'odd', 'odd', ranks, r'[^\n]+$|[\s\S]',  # `$`: end of text, or of each line
+                           {'<|endoftext|>': 259, '<|im_start|>': 260, '<|im_end|>': 261})
+    p = run_jojo('tokenizer', 'export', tmp_path/'odd', tmp_path/'odd_hf')
+    one_line_error(p, 'odd: its tokenizer.json would encode text differently from jojo', 'jojo tokenizer train')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['odd']  # nothing written, no temporary folder left
