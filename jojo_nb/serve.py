@@ -64,6 +64,7 @@ class ServeLimits:
 
 # %% ../nbs/72_serve.ipynb #d450903b
 class StreamOptions(BaseModel):
+    "Streaming options: whether the last event carries the usage counts."
     include_usage: bool = False
 
 class _Sampled(BaseModel):
@@ -94,10 +95,12 @@ class CompletionRequest(_Sampled):
     best_of: int|None = None
 
 class ContentPart(BaseModel):
+    "A part of a message's content; only text parts are read."
     type: str
     text: str|None = None
 
 class ChatMessage(BaseModel):
+    "One message of a conversation: its role and its content (text, or text parts)."
     role: str
     content: str|list[ContentPart]|None = None
 
