@@ -201,14 +201,17 @@ def val_loss(model, data_path, tok:Tokenizer, batch_size:int=8, max_batches:int|
     return {**_loss_result(model, (loader.next_batch() for _ in range(n)), tok, device, forward_ctx, scored), 'batches': n}
 
 def text_loss(model, text:str, tok:Tokenizer, batch_size:int=8, device='cpu', forward_ctx=contextlib.nullcontext,
-              name:str='the text') -> dict:
+              name:str='the text', max_batches:int|None=None) -> dict:
     """The same measures over the whole of `text` (a held-out file): every token after the first is a target once,
-    each seen with up to a block of the tokens before it (windows of `block_size`, one after the other)."""
+    each seen with up to a block of the tokens before it (windows of `block_size`, one after the other); with
+    `max_batches`, over the first windows only."""
     block = unwrap(model).cfg.block_size
     ids = ([tok.eot] if tok.eot is not None else []) + tok.encode(text)
     if len(ids) < 2: raise JojoError(f"{name} has too little text to score: give at least two tokens of text")
     ids = torch.tensor(ids, dtype=torch.long)
     starts = list(range(0, len(ids) - 1, block))
+    whole = max_batches is None or max_batches * batch_size >= len(starts)
+    starts = starts if whole else starts[:max_batches * batch_size]
     def batches():
         for i in range(0, len(starts), batch_size):
             xs, ys = [], []
@@ -217,7 +220,8 @@ def text_loss(model, text:str, tok:Tokenizer, batch_size:int=8, device='cpu', fo
                 pad = block - len(y)
                 xs.append(torch.cat([x[:len(y)], x.new_zeros(pad)])); ys.append(torch.cat([y, y.new_full((pad,), -100)]))
             yield torch.stack(xs), torch.stack(ys)
-    return _loss_result(model, batches(), tok, device, forward_ctx, f"the whole of {name}")
+    scored = f"the whole of {name}" if whole else f"the first {max_batches} batches of {name}"
+    return _loss_result(model, batches(), tok, device, forward_ctx, scored)
 
 # %% ../nbs/41_evaluate.ipynb #0cc178b0
 _CONTENT_SHA = {}

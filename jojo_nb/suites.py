@@ -127,10 +127,9 @@ def _loss_score(ctx:ScoreContext, inputs) -> dict:
         prepared = prepare([str(p)], tokenizer=tok.name, format='chat' if tok.chat else 'jsonl', progress=False)
         return val_loss(ctx.model, prepared, tok, max_batches=inputs['limit'], device=ctx.device,
                         forward_ctx=ctx.forward_ctx)
-    if inputs['limit']: raise JojoError(f"--limit counts batches of a prepared dataset; {p.name} is scored whole: "
-                                        f"leave --limit out, or give a shorter file")
     text = read_bytes(p, '--data file', limit=1 << 30).decode('utf-8', errors='replace')
-    return text_loss(ctx.model, text, tok, device=ctx.device, forward_ctx=ctx.forward_ctx, name=p.name)
+    return text_loss(ctx.model, text, tok, device=ctx.device, forward_ctx=ctx.forward_ctx, name=p.name,
+                     max_batches=inputs['limit'])
 
 LOSS = register(Suite(
     'loss', 'validation loss and bits per byte',
@@ -350,7 +349,7 @@ def eval_arguments(p):
     checkpoint_args(p)
     for s in SUITES.values(): s.options(p)
     p.add_argument('--limit', type=number(int, 1, 10**12),
-                   help='only the first N items (HellaSwag, lm-eval tasks) or batches (a prepared --data)')
+                   help='only the first N items (HellaSwag, lm-eval tasks) or batches (--data)')
     p.add_argument('--batch-size', type=number(int, 1, 1 << 16), default=32, metavar='N',
                    help='sequences per forward pass (default: 32)')
     p.add_argument('--nproc', type=nproc_count, metavar='N', help='split the items across N processes (torchrun); auto')

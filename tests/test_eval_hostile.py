@@ -9,7 +9,8 @@ from conftest import SHARED, run_jojo, train_tiny
 from test_train import data  # noqa: F401  (the module-scoped text fixture)
 from jojo_nb.core import JojoError
 from jojo_nb.core_score import load_bundle, task_items, core_settings
-from jojo_nb.evaluate import hellaswag_items, hellaswag_settings, saved_evals, save_eval, eval_file
+from jojo_nb.evaluate import hellaswag_items, hellaswag_settings, save_eval, eval_file
+from jojo_nb.suites import saved_results
 
 BUNDLE, HS = SHARED/'core', SHARED/'hellaswag'/'hellaswag_val_full.jsonl'
 needs_data = pytest.mark.skipif(not (BUNDLE/'core.yaml').exists() or not HS.exists(), reason='no offline eval data')
@@ -260,14 +261,14 @@ def test_damaged_saved_results_are_skipped(tmp_path, hostile):
     ck = tmp_path/'runs/r/checkpoints/latest.pt'; ck.parent.mkdir(parents=True)
     (tmp_path/'runs/r/config.json').write_text('{}'); ck.write_bytes(b'weights')
     good = json.loads(save_eval(ck, 'hellaswag', dict(acc=0.5, acc_norm=0.5, n=4), {'limit': 4}).read_text())
-    assert saved_evals(ck)['hellaswag']['acc'] == 0.5
+    assert saved_results(ck)['hellaswag']['acc'] == 0.5
     for damaged in (b'[' * 200_000, b'\xff\xfe', b'{"a": 1e999999}', json.dumps({**good, 'acc': 'x'}).encode(),
                     json.dumps({**good, 'sha256': None}).encode(), b'"text"',
                     b'{' + b'"k": 1, ' * 300_000 + b'"z": 0}'):
         eval_file(ck, 'hellaswag').write_bytes(damaged)
-        assert hostile.attempt(saved_evals, ck) == {}, damaged[:40]
+        assert hostile.attempt(saved_results, ck) == {}, damaged[:40]
     eval_file(ck, 'hellaswag').unlink(); eval_file(ck, 'hellaswag').mkdir()  # a folder in its place
-    assert hostile.attempt(saved_evals, ck) == {}
+    assert hostile.attempt(saved_results, ck) == {}
 
 # ---------------------------------------------------------------- property tests: random damage, JojoError or success
 

@@ -1,5 +1,5 @@
 "`jojo train` end to end with real processes: exact resume, DDP under torchrun (gloo), signals, kill -9."
-import json, os, random, signal, subprocess, time
+import json, os, random, re, signal, subprocess, time
 from pathlib import Path
 import pytest, torch
 from conftest import BIN, run_jojo, tiny_args
@@ -127,7 +127,8 @@ def test_kill_9_at_random_moments(data, tmp_path):
         p = run_jojo('train', '--run-name', name, '--resume', 'latest', '--train.max_steps', str(logged + 3),
                      cwd=tmp_path)
         assert p.returncode == 0, (trial, p.stderr[-3000:])
-        resumed_at = int(p.stderr.split(' at step ')[1].split()[0]) if ' at step ' in p.stderr else 0
+        found = re.search(r'resumed from \S+ at step (\d+)', p.stderr)
+        resumed_at = int(found.group(1)) if found else 0
         assert logged - resumed_at <= interval, (trial, logged, resumed_at)
         assert max(losses(run)) == logged + 3
 
