@@ -1136,10 +1136,7 @@ def samples_html(self:RunMonitor) -> str:
 @patch
 def config_diff_html(self:RunMonitor) -> str:
     "A table of the config keys that differ between the selected runs ('configs identical' when none do)."
-    cfgs = {}
-    for n in self.select.value:
-        try: cfgs[n] = read_json(self.runs_dir/n/'config.json', 'run config')
-        except JojoError: pass
+    cfgs = self._configs()
     if len(cfgs) < 2: return ''
     names, diff = list(cfgs), configs_diff(*cfgs.values())
     if not diff: return '<b>config</b>: <i>configs identical</i>'
