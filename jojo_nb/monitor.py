@@ -304,11 +304,17 @@ def _other_events(data:bytes, starts:np.ndarray, sizes:np.ndarray, rest:list[int
     return {tag: tuple(np.array(x, dtype=t) for x, t in zip(zip(*p), types)) for tag, p in points.items()}, purges
 
 # %% ../nbs/80_monitor.ipynb #18a28893
+def _event_file_order(f:Path) -> tuple:
+    "Sort key of an event file: TensorBoard names them `events.out.tfevents.<second>.<host>.<pid>.<count>`, and `9` sorts after `10` as text."
+    fields = f.name.split('.')
+    number = lambda s: int(s) if s.isdigit() else -1
+    return number(fields[3]) if len(fields) > 3 else -1, number(fields[-1]), f.name
+
 @patch
 def _read_events(self:RunData) -> int:
     "Read the points appended to the event files since the last call; the number of new points."
     new = 0
-    for f in sorted(self.run.path.glob('events.out.tfevents.*')):
+    for f in sorted(self.run.path.glob('events.out.tfevents.*'), key=_event_file_order):
         start = self._tb_files.get(f, 0)
         with open(f, 'rb') as fh:
             fh.seek(start); data = fh.read()
