@@ -165,7 +165,7 @@ class Trainer:
 
 @patch(as_prop=True)
 def run_cfg(self:Trainer) -> RunConfig:
-    "The config with the values the run resolved (`RunPlan.config`): what checkpoints and `config.json` record."
+    "The config with the values the run resolved (its plan's `config(cfg)`): what checkpoints and `config.json` record."
     return self.plan.config(self.cfg)
 
 @patch(as_prop=True)
