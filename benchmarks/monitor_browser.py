@@ -30,6 +30,7 @@ warm"""
 FIRST = """t0 = time.perf_counter()
 m = RunMonitor('runs', runs={names!r})
 display(m)
+getattr(m, 'wait', lambda: None)()  # in a kernel the first draw runs behind a busy note
 print('KERNEL', round(time.perf_counter() - t0, 3), 'TRACES', n_traces(m))"""
 ACTION = """t0 = time.perf_counter()
 {code}

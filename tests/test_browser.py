@@ -168,6 +168,8 @@ LIVE_OFF = """() => { const c = document.querySelectorAll('.jp-Notebook .jp-Code
     const box = [...c.querySelectorAll('.widget-checkbox')].find(b => b.innerText.trim() === 'live');
     return box && !box.querySelector('input').checked; }"""
 LONG_NAME = 'a-run-with-a-rather-long-name-that-would-wrap'
+LIVE_FINISHED = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')[2].querySelectorAll('.jojo-runs tr')]
+    .some(r => r.children[1] && r.children[1].textContent === 'live' && r.children[2].textContent === 'finished')"""
 
 
 def test_run_monitor_in_jupyterlab(lab):
@@ -190,9 +192,9 @@ def test_run_monitor_in_jupyterlab(lab):
             training = start_training(root)
             nb.run_cell(); nb.wait(cell_done(2, 'running'))
             assert nb.state()[2]['checkboxes']['live'], nb.state()[2]['checkboxes']
-            nb.wait(cell_done(2, 'finished'), timeout=300)
-            assert training.wait(30) == 0, (root/'train.log').read_text()[-2000:]
-            nb.wait(cell_done(2, '300/300'), timeout=20)
+            nb.wait(cell_done(2, '300/300'), timeout=300)  # the table has a row for each run: the live one's
+            assert training.wait(60) == 0, (root/'train.log').read_text()[-2000:]
+            nb.wait(LIVE_FINISHED, timeout=20)
             nb.wait(LIVE_OFF, timeout=15)  # it turned itself off at its refresh after the run finished
             live_cell = nb.state()[2]
             # hover over the loss panel: the values of every run at that step
@@ -230,7 +232,7 @@ def test_run_monitor_in_jupyterlab(lab):
                     ".textContent.includes('seeds)')", timeout=60)
             grouped = nb.shoot('monitor_grouped', cell=0)[0]
         finally: nb.close()
-    assert monitor['options'] == [LONG_NAME, 'first-run', 'same-as-first-run'], monitor['options']
+    assert sorted(monitor['options']) == [LONG_NAME, 'first-run', 'same-as-first-run'], monitor['options']  # by start time
     assert 'finished' in monitor['text'] and '120/120' in monitor['text'], monitor['text'][:500]
     assert 'MFU' not in ' '.join(monitor['titles']) and 'loss' in monitor['titles'][0], monitor['titles']
     assert monitor['toolbar'] and not any('Chart Studio' in t or 'cloud' in t.lower() or 'plotly' in t.lower()
@@ -290,3 +292,93 @@ def test_checkpoint_comparer_in_jupyterlab(lab):
     assert 'a:step_0000015 = latest_backup -> a:latest' in text or 'weight change' in text, text
     assert any(w > 400 and h > 100 for w, h, _ in one_run['images']), one_run['images']
     assert '3,840' in text and 'optim.lr' in text, text
+
+CELL = "document.querySelectorAll('.jp-Notebook .jp-CodeCell')[{}]"
+TABLE_ROWS = "() => [...{}.querySelectorAll('.jojo-runs tr[data-run]')].map(r => r.children[1].textContent)"
+DRAWN_RUNS = "() => [...new Set({}.querySelector('.js-plotly-plot').data.map(t => t.legendgroup))]"
+SLOW_READ = """import time, jojo_nb.monitor as M
+read = M.RunMonitor.refresh
+M.RunMonitor.refresh = lambda self: (time.sleep(3), read(self))[1]  # a first read as slow as a long run's
+m = M.RunMonitor('runs', runs=['run-a', 'run-b', 'run-c'])
+m"""
+
+def test_runs_table_in_jupyterlab(lab):
+    "The first draw says it is busy; the runs table sorts, filters, and its ticks choose the runs drawn."
+    from playwright.sync_api import sync_playwright
+    url, token, root = lab
+    for name, steps in (('run-a', 120), ('run-b', 80), ('run-c', 100)): write_run(root, name, steps=steps)
+    notebook(root/'table.ipynb', SLOW_READ, "m.wait(); M.RunMonitor.refresh = read\nprint('read as usual')")
+    cell, rows = CELL.format(0), TABLE_ROWS.format(CELL.format(0))
+    with sync_playwright() as p:
+        nb = Notebook(p, url, token, 'table.ipynb')
+        try:
+            nb.run_cell(); nb.wait(cell_done(0, 'reading and drawing 3 run(s)'), timeout=60)
+            busy = nb.state()[0]
+            nb.wait(f"() => {cell}.querySelectorAll('.js-plotly-plot .legend .traces').length === 3")
+            nb.wait(f"() => !{cell}.innerText.includes('reading and drawing')", timeout=30)
+            nb.run_cell(); nb.wait(cell_done(1, 'read as usual'))
+            header = lambda text: nb.page.locator('.jojo-runs th', has_text=text).first
+            folder_order = nb.page.evaluate(rows)
+            header('steps').click()
+            nb.wait(f"() => ({rows})().join() === 'run-b,run-c,run-a'", timeout=20)  # 80, 100, 120 steps
+            header('steps').click()
+            nb.wait(f"() => ({rows})().join() === 'run-a,run-c,run-b'", timeout=20)  # again: the other way
+            nb.page.fill('.jojo-filter', 'max_steps>=100')
+            nb.wait(f"() => ({rows})().join() === 'run-a,run-c'", timeout=20)
+            nb.page.locator('.jojo-runs tr[data-run]', has_text='run-c').locator('input').uncheck()
+            nb.wait(f"() => ({DRAWN_RUNS.format(cell)})().join() === 'run-a,run-b'", timeout=60)
+            nb.page.fill('.jojo-filter', '')
+            nb.wait(f"() => ({rows})().length === 3", timeout=20)
+            nb.page.set_viewport_size({'width': WIDTHS[0], 'height': 2600}); time.sleep(1.5)
+            ARTIFACTS.mkdir(exist_ok=True)
+            nb.page.locator('.jp-Notebook .jp-CodeCell').nth(0).locator('.jp-OutputArea-output').first.screenshot(
+                path=str(ARTIFACTS/'monitor_runs_table.png'))
+            table = nb.page.evaluate(f"() => {cell}.querySelector('.jojo-runs').innerText")
+        finally: nb.close()
+    assert busy['plots'] == [] or busy['legends'] == [[]], busy  # busy: nothing drawn yet, and it says so
+    assert folder_order == ['run-a', 'run-b', 'run-c'], folder_order
+    assert 'train.max_steps' in table and '120/120' in table and 'finished' in table, table
+
+IN_RANGE = """() => { const gd = CELL.querySelector('.js-plotly-plot'), r = gd._fullLayout.xaxis.range;
+    const t = gd.data.find(t => t.name === 'long' && t.xaxis === 'x');
+    if (!window.__before) window.__before = [...t.x];  // the points drawn before the zoom
+    const inside = xs => xs.filter(x => x >= r[0] && x <= r[1]).length;
+    return [inside(window.__before), inside([...t.x])]; }"""
+
+def test_monitor_exports_and_zoom_in_jupyterlab(lab):
+    "The CSV and PNG buttons download files; a zoom in one panel zooms the others and draws more points there."
+    from playwright.sync_api import sync_playwright
+    url, token, root = lab
+    write_run(root, 'long', steps=3000, noise=0.3)
+    notebook(root/'zoom.ipynb', "from jojo_nb.monitor import RunMonitor\nm = RunMonitor('runs', runs=['long'])\nm")
+    cell = CELL.format(0)
+    with sync_playwright() as p:
+        nb = Notebook(p, url, token, 'zoom.ipynb')
+        try:
+            nb.run_cell(); nb.wait(f"() => {cell}.querySelectorAll('.js-plotly-plot .legend .traces').length === 1")
+            files = {}
+            for button in ('CSV', 'PNG'):
+                with nb.page.expect_download(timeout=60_000) as download:
+                    nb.page.locator('.jp-Notebook .jp-CodeCell').nth(0).locator('button', has_text=button).click()
+                files[button] = (download.value.suggested_filename, Path(download.value.path()).read_bytes())
+            nb.page.evaluate(IN_RANGE.replace('CELL', cell))
+            loss = nb.page.locator('.jp-Notebook .jp-CodeCell').nth(0).locator('.js-plotly-plot .nsewdrag').first
+            loss.scroll_into_view_if_needed(); box = loss.bounding_box()
+            y = box['y'] + box['height'] / 2
+            nb.page.mouse.move(box['x'] + box['width'] * 0.45, y); nb.page.mouse.down()
+            nb.page.mouse.move(box['x'] + box['width'] * 0.5, y, steps=5); nb.page.mouse.up()  # a drag: a zoom
+            nb.wait(f"() => {{ const L = {cell}.querySelector('.js-plotly-plot')._fullLayout;"
+                    " return L.xaxis.range[1] - L.xaxis.range[0] < 1000; }", timeout=20)
+            ranges = nb.page.evaluate(f"() => {{ const L = {cell}.querySelector('.js-plotly-plot')._fullLayout;"
+                                      " return Object.keys(L).filter(k => /^xaxis\\d*$/.test(k)).map(k => L[k].range); }")
+            for _ in range(100):  # the kernel draws the visible range again, in detail
+                before, zoomed = nb.page.evaluate(IN_RANGE.replace('CELL', cell))
+                if zoomed > 3 * max(before, 1): break
+                time.sleep(0.2)
+        finally: nb.close()
+    name, csv = files['CSV']
+    assert name == 'runs.csv' and csv.decode().startswith('run,metric,series,step,value\nlong,loss,train,'), csv[:80]
+    name, png = files['PNG']
+    assert name == 'runs.png' and png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 10_000, (name, len(png))
+    assert len(ranges) >= 4 and all(r == ranges[0] for r in ranges), ranges  # every panel zoomed with the first
+    assert zoomed > 3 * max(before, 1), (before, zoomed)
