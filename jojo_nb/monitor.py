@@ -34,7 +34,7 @@ class RunData:
         self.offset = 0  # metrics.jsonl: the bytes read
         self._tb_files, self._cols, self._tb_records = {}, {}, None  # event files: bytes read per file, columns by key
         self._chunks, self._elapsed = {}, 0.0  # metrics.jsonl: key -> [(steps, tokens, seconds, values) of each read]
-        self._arrays, self._smoothed, self._spikes = {}, {}, {}  # computed from the points, kept till they change
+        self._arrays, self._smoothed, self._spikes, self._kept = {}, {}, {}, {}  # computed from the points
         self.version = 0  # counts the reads that brought something new: a redraw is needed when it moved
         self.source = 'metrics.jsonl' if self.run.metrics_file.exists() else 'tensorboard'
         self.refresh()
@@ -44,7 +44,7 @@ class RunData:
         new = self._read_jsonl() if self.source == 'metrics.jsonl' else self._read_events()
         if new:
             self.version += 1
-            self._spikes = {}
+            self._kept = {}
             if self.source != 'metrics.jsonl': self._arrays = {}  # event columns are rebuilt; JSONL ones only grow
         return new
 
@@ -424,11 +424,24 @@ def spikes(y:np.ndarray, z:float=6.0, window:int=100) -> np.ndarray:
     hit = enough & (blocks[2:] > (median + z * sigma)[:, None])
     return np.flatnonzero(hit.reshape(-1)) + 2 * block
 
+def _more_spikes(y:np.ndarray, found:np.ndarray, done:int, z:float=6.0, window:int=100) -> np.ndarray:
+    "`spikes(y)` from `found = spikes(y[:done])`: only the blocks from the last incomplete one on are looked at again."
+    block = max(window // 2, 1)
+    settled = done // block * block  # the blocks before it, and the windows before them, did not change
+    start = max(settled - 2 * block, 0)
+    new = start + spikes(y[start:], z, window)
+    return np.concatenate([found[found < settled], new[new >= settled]])
+
 @patch
 def spike_indices(self:RunData, key:str='loss') -> np.ndarray:
-    "`spikes` of `key`, computed once after each read."
-    if key not in self._spikes: self._spikes[key] = spikes(self.series(key)[1])
-    return self._spikes[key]
+    "`spikes` of `key`, over the new points only after a read of `metrics.jsonl` (whole again for event files)."
+    y = self.series(key)[1]
+    found, done, version = self._spikes.get(key, (np.zeros(0, dtype=int), 0, -1))
+    if version == self.version: return found
+    if done > len(y) or self.source != 'metrics.jsonl': found, done = np.zeros(0, dtype=int), 0
+    found = _more_spikes(y, found, done)
+    self._spikes[key] = (found, len(y), self.version)
+    return found
 
 # %% ../nbs/80_monitor.ipynb #dec1mate
 def decimate(y:np.ndarray, max_points:int=2000) -> np.ndarray:
@@ -444,6 +457,13 @@ def decimate(y:np.ndarray, max_points:int=2000) -> np.ndarray:
     keep = np.concatenate([start + np.where(bad, np.inf, v).argmin(1), start + np.where(bad, -np.inf, v).argmax(1),
                            np.flatnonzero(np.isnan(y))[:max_points], [0, n - 1]])  # NaN steps stay: they are marked
     return np.unique(keep[keep < n])
+
+@patch
+def kept(self:RunData, key:str, x:str, window:slice, max_points:int) -> np.ndarray:
+    "The indices `decimate` keeps of `key`'s points in `window` (a slice of its `x` series), kept till the next read."
+    at = (key, x, window.start, window.stop, max_points)
+    if at not in self._kept: self._kept[at] = window.start + decimate(self.series(key, x)[1][window], max_points)
+    return self._kept[at]
 
 # %% ../nbs/80_monitor.ipynb #751144b9
 TRAINING_PANELS = [('loss', 'loss (train, val dashed)'), ('lr', 'learning rate'), ('tokens_per_sec', 'tokens/s'),
@@ -562,7 +582,8 @@ def _same_as(runs:dict, key:str, x:str) -> dict:
     out, seen = {}, []
     for name, rd in runs.items():
         xs, ys = rd.series(key, x)
-        same = lambda a, b: len(ys) and np.array_equal(a, xs) and np.array_equal(b, ys, equal_nan=True)
+        same = lambda a, b: (len(ys) and len(a) == len(xs) and np.array_equal(b[-1:], ys[-1:], equal_nan=True)
+                             and np.array_equal(a, xs) and np.array_equal(b, ys, equal_nan=True))  # the last first: cheap
         twin = next((n for n, (a, b) in seen if same(a, b)), None)
         if twin: out[name] = twin
         else: seen.append((name, (xs, ys)))
@@ -599,7 +620,7 @@ def panel_traces(runs:dict, # run name -> RunData
         xs, ys = rd.series(key, x)
         if len(xs):
             w = _window(xs, x_range)
-            keep = w.start + decimate(ys[w], max_points)
+            keep = rd.kept(key, x, w, max_points)
             shown = ys if key in EVAL_KEYS else rd.smoothed(key, smoothing)
             px, raw = xs[keep] / x_scale, ys[keep]
             if shown is not ys:
