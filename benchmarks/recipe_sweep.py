@@ -50,7 +50,8 @@ def main():
                        '| muon_lr | lr | warmup | val@2000 | wall | time to 1.8857 | load |\n|---|---|---|---|---|---|---|')
         for j, ((mlr, lr, wu), _) in enumerate(best):
             r = jojo_train(f'full{j}', recipe(mlr, lr, wu, extra), runs)
-            print(f"| {mlr} | {lr} | {wu} | {r['val']:.4f} | {r['wall']:.1f} s | {r['reached']:.1f} s (step {r['step']}) "
+            hit = f"{r['reached']:.1f} s (step {r['step']})" if r['reached'] else 'not reached'
+            print(f"| {mlr} | {lr} | {wu} | {r['val']:.4f} | {r['wall']:.1f} s | {hit} "
                   f"| {r['load']} |", flush=True)
 
 if __name__ == '__main__': main()

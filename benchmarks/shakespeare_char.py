@@ -14,6 +14,7 @@ nanoGPT's 1.8857 (jojo evaluates every `--eval-interval` steps on 20 batches, wi
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
+from jojo_nb.config import MODERN_HF_OPTIONS
 
 TARGET = 1.8857  # nanoGPT's val loss after 2000 iterations of its README CPU command
 # nanoGPT measured by this script on the 2-core CPU dev machine (session 10, load 0.5-2.0): wall 126.0 s, val 1.8857
@@ -23,9 +24,7 @@ NANOGPT_CPU = ['config/train_shakespeare_char.py', '--device=cpu', '--compile=Fa
                '--log_interval=1', '--block_size=64', '--batch_size=12', '--n_layer=4', '--n_head=4', '--n_embd=128',
                '--max_iters=2000', '--lr_decay_iters=2000', '--dropout=0.0']
 # the model options of the `modern-hf` preset (they export to Hugging Face as Qwen3)
-MODERN_HF = ['--model.rotary', 'true', '--model.norm', 'rmsnorm', '--model.qk_norm', 'true', '--model.mlp', 'swiglu',
-             '--model.tie_embeddings', 'false', '--model.zero_init_proj', 'true', '--model.logit_softcap', '0',
-             '--model.bias', 'false']
+MODERN_HF = [a for k, v in MODERN_HF_OPTIONS.items() for a in (f'--model.{k}', str(v).lower())]
 RECIPES = {
     'default': [],  # the tiny-cpu preset as it stands (GPT-2 options, AdamW)
     'modern-muon-untuned': MODERN_HF + ['--optim.name', 'muon'],
@@ -53,13 +52,14 @@ def jojo_train(name:str, extra:list[str], runs:str, eval_interval:int=50, stop_a
                           '--eval.interval', str(eval_interval),
                           *([] if samples else ['--eval.sample_prompts', '[]']), *extra],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stopped = False  # by us, after step `stop_at`
     while p.poll() is None:
         vals = [r for r in records(metrics) if 'val_loss' in r]
         if reached is None and any(r['val_loss'] <= TARGET for r in vals): reached = time.time() - t0
-        if stop_at and vals and vals[-1]['step'] >= stop_at: p.terminate(); p.wait(); break
+        if stop_at and vals and vals[-1]['step'] >= stop_at: p.terminate(); p.wait(); stopped = True; break
         time.sleep(0.05)
     wall, err = time.time() - t0, p.stderr.read()
-    if p.returncode and not stop_at: sys.exit(err[-3000:])
+    if p.returncode and not stopped: sys.exit(f'jojo train {" ".join(extra)} failed:\n{err[-3000:]}')
     recs = records(metrics)
     val = [(r['step'], r['val_loss']) for r in recs if 'val_loss' in r]
     first = next(((s, v) for s, v in val if v <= TARGET), None)
@@ -111,6 +111,8 @@ def main():
     ap.add_argument('--eval-interval', type=int, default=50, help="jojo's evaluation interval in steps")
     ap.add_argument('--samples', action='store_true', help="keep the preset's text sample at every evaluation")
     a = ap.parse_args()
+    unknown = [n for n in a.rows.split(',') if n not in RECIPES]
+    if unknown: ap.error(f"--rows: no recipe {', '.join(unknown)}; recipes: {', '.join(RECIPES)}")
     print(f"2000 steps; target val loss {TARGET}; load = 1-minute load average before-after the row")
     print('| run | val loss at 2000 | wall | first eval <= 1.8857 | median ms/step | load |\n|---|---|---|---|---|---|')
     if a.nanogpt: print(row('nanoGPT (README CPU command)', nanogpt(Path(a.nanogpt))), flush=True)

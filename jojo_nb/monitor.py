@@ -100,7 +100,7 @@ def _read_jsonl(self:RunData) -> int:
     "Append the records written to `metrics.jsonl` since the last call (all of them again if it was rewritten)."
     body, start = _tail(self.run.metrics_file, self.offset)
     if start < self.offset:  # rewritten: read it all again
-        self._chunks, self._elapsed, self._arrays, self._smoothed = {}, 0.0, {}, {}
+        self._chunks, self._elapsed, self._arrays, self._smoothed, self._spikes, self._kept = {}, 0.0, {}, {}, {}, {}
     self.offset = start + len(body)
     if not body or body.isspace(): return 0
     cols = _arrow_columns(body)
@@ -343,7 +343,8 @@ def _purge(self:RunData, step:int):
     for key, (s, w, v) in self._cols.items():
         m = s < step
         self._cols[key] = (s[m], w[m], v[m])
-    self._tb_records = None
+    self._tb_records, self._arrays, self._kept = None, {}, {}
+    self.version += 1  # points went away: a redraw is needed even if nothing new came with them
 
 # %% ../nbs/80_monitor.ipynb #16ec5e99
 @patch
@@ -914,7 +915,7 @@ def sort_rows(rows:list[dict], column:str, descending:bool=False) -> list[dict]:
     have = [r for r in rows if not _missing(r.get(column))]
     return sorted(have, key=lambda r: _sort_key(r[column]), reverse=descending) + [r for r in rows if _missing(r.get(column))]
 
-_COMPARE = re.compile(r'^([^<>=!]+?)(<=|>=|!=|=|<|>)(.+)$')
+_COMPARE = re.compile(r'^([^<>=!]+?)(<=|>=|!=|=|<|>)(.*)$')
 _OPS = {'<': operator.lt, '<=': operator.le, '>': operator.gt, '>=': operator.ge, '=': operator.eq, '!=': operator.ne}
 
 def _column_of(word:str, columns:list[str]) -> str:
@@ -927,10 +928,13 @@ def _column_of(word:str, columns:list[str]) -> str:
     return hits[0]
 
 def _holds(row:dict, column:str, op:str, want:str) -> bool:
+    "Whether `row`'s `column` compares to `want` by `op`: as numbers when both are, else as text (a list too)."
     v = row.get(column)
     if _missing(v): return False
-    try: return _OPS[op](float(v), float(want)) if not isinstance(v, (str, bool)) else _OPS[op](str(v).lower(), want.lower())
-    except ValueError: return _OPS[op](str(v).lower(), want.lower())
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        try: return _OPS[op](float(v), float(want))
+        except ValueError: pass
+    return _OPS[op](str(v).lower(), want.lower())
 
 def filter_rows(rows:list[dict], # the table's rows
                 columns:list[str], # its columns
@@ -942,6 +946,8 @@ def filter_rows(rows:list[dict], # the table's rows
         m = _COMPARE.match(word)
         if m:
             column, op, want = _column_of(m[1], columns), m[2], m[3]
+            if not want or want[0] in '<>=!':
+                raise JojoError(f"filter: {word!r} needs one operator and a value after it, as in lr>=1e-3")
             out = [r for r in out if _holds(r, column, op, want)]
         else: out = [r for r in out if any(word.lower() in cell_text(c, r).lower() for c in columns)]
     return out
@@ -969,7 +975,7 @@ function render({model, el}) {
     const th = 'style="padding:2px 8px;text-align:left;cursor:pointer;white-space:nowrap;position:sticky;top:0;background:var(--jp-layout-color1,#fff)"';
     const all = shown.length && shown.every(n => sel.has(n));
     let h = `<tr><th ${th}><input type="checkbox" class="jojo-all" title="tick or untick every row shown"${all ? ' checked' : ''}></th>`;
-    cols.forEach((c, j) => { h += `<th ${th} data-col="${j}" title="sort by ${c}">${c}${c === sortBy ? (desc ? ' ▼' : ' ▲') : ''}</th>`; });
+    cols.forEach((c, j) => { h += `<th ${th} data-col="${j}" title="sort by ${esc(c)}">${esc(c)}${c === sortBy ? (desc ? ' ▼' : ' ▲') : ''}</th>`; });
     h += '</tr>';
     for (const i of order) {
       const row = cells[i], name = row[0];
@@ -1023,11 +1029,12 @@ class RunsTable(anywidget.AnyWidget):
 
     def _arrange(self):
         "The order of the rows shown: `filter_rows` then `sort_rows`; a filter naming no column says so."
-        rows, message = self.rows, ''
+        every = rows = self.rows  # once: another thread may show new rows meanwhile
+        message = ''
         try: rows = filter_rows(rows, self.columns, self.query)
         except JojoError as e: message = str(e)
         if self.sort and self.sort[0] in self.columns: rows = sort_rows(rows, self.sort[0], bool(self.sort[1]))
-        at = {id(r): i for i, r in enumerate(self.rows)}
+        at = {id(r): i for i, r in enumerate(every)}
         self.order, self.message = [at[id(r)] for r in rows], message
 
     def shown(self) -> list[str]: return [self.cells[i][0] for i in self.order]
@@ -1079,7 +1086,7 @@ class RunMonitor:
             w.observe(lambda _: None if self._quiet else self._changed(), names='value')
         self.metrics.observe(self._pick, names='value')
         self.table.observe(self._tick_runs, names='selected')
-        self.chart.observe(lambda _: self.redraw(), names='view')  # a zoom: the visible range drawn in detail
+        self.chart.observe(self._zoomed, names='view')  # a zoom: the visible range drawn in detail
         self.sample_step.observe(lambda _: setattr(self.samples, 'value', self.samples_html()), names='value')
         self.live.observe(lambda ch: self._set_live(ch['new']), names='value')
         self.refresh_button.on_click(lambda _: self.update(reload=True))
@@ -1208,8 +1215,9 @@ def update(self:RunMonitor, reload:bool=False):
             self.refresh()
             self._update_metrics()
             self.warning.value = self.tokenizer_warning()
+            state = self._state()  # before drawing: a control changed meanwhile is drawn by its own update
             self.redraw()
-            self._drawn, self._updated_at, self._updated_wall = self._state(), time.monotonic(), time.time()
+            self._drawn, self._updated_at, self._updated_wall = state, time.monotonic(), time.time()
             self.status.value, self.updated.value = '', self.updated_html()
             self._update_samples()
             self._update_table()
@@ -1334,11 +1342,17 @@ def _update_table(self:RunMonitor):
         self.table.selected = list(self.select.value)
 
 @patch
+def _zoomed(self:RunMonitor, change):
+    "A zoom in the page: the visible range drawn in detail (not in the middle of another thread's redraw)."
+    with self._lock: self.redraw()
+
+@patch
 def _tick_runs(self:RunMonitor, change):
     "Rows ticked or unticked in the table: those runs are drawn (in the order they were chosen, new ones after)."
-    new, old = set(change['new']), self.select.value
-    if new == set(old): return  # the table was told what is drawn: nothing to do
-    self.select.value = tuple(n for n in old if n in new) + tuple(n for n in self.select.options if n in new and n not in old)
+    with self._lock:  # not between the live thread's reading of the selection and its telling the table
+        new, old = set(change['new']), self.select.value
+        if new == set(old): return  # the table was told what is drawn: nothing to do
+        self.select.value = tuple(n for n in old if n in new) + tuple(n for n in self.select.options if n in new and n not in old)
 
 @patch
 def updated_html(self:RunMonitor) -> str:
@@ -1394,9 +1408,10 @@ def tick(self:RunMonitor) -> bool:
         ended = bool(runs) and all(rd.run_status().get('status') not in ('running', None) for rd in runs)
         self.refresh()  # after reading the status: what a run wrote before it ended is read now
         self._update_metrics()
-        if self._state() != self._drawn or ended:  # at the end once more: a run's last sample follows its last record
+        state = self._state()
+        if state != self._drawn or ended:  # at the end once more: a run's last sample follows its last record
             self.redraw()
-            self._drawn, self._updated_at, self._updated_wall = self._state(), time.monotonic(), time.time()
+            self._drawn, self._updated_at, self._updated_wall = state, time.monotonic(), time.time()
             self._update_samples()
         self._update_table()
     return ended
