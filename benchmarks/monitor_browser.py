@@ -70,8 +70,8 @@ def first_draw(nb, wire, cell:int) -> tuple:
             f".querySelectorAll('.js-plotly-plot .scatterlayer .trace').length >= {expected}", timeout=600)
     return time.perf_counter() - t0, kernel_seconds(nb, cell), wire.bytes, expected
 
-def action(nb, wire, cell:int, quiet:float=1.0) -> tuple:
-    "Seconds from Shift+Enter to the last plotly redraw (then `quiet` seconds with none), kernel seconds, bytes."
+def run_until_drawn(nb, wire, cell:int, quiet:float=1.0, ready=lambda: True):
+    "Run the cell, then wait for its redraws to end (`quiet` seconds with none, and `ready()`)."
     nb.page.evaluate(LISTEN)
     nb.page.evaluate("() => { window.__drawn = 0; window.__t0 = performance.now(); }")
     wire.reset()
@@ -81,7 +81,11 @@ def action(nb, wire, cell:int, quiet:float=1.0) -> tuple:
     while True:
         last = nb.page.evaluate('() => window.__drawn')
         time.sleep(quiet)
-        if nb.page.evaluate('() => window.__drawn') == last: break
+        if nb.page.evaluate('() => window.__drawn') == last and ready(): break
+
+def action(nb, wire, cell:int) -> tuple:
+    "Seconds from Shift+Enter to the last plotly redraw (then 1 s with none), kernel seconds, bytes."
+    run_until_drawn(nb, wire, cell)
     seconds = nb.page.evaluate('() => (window.__drawn - window.__t0) / 1000')
     return seconds, kernel_seconds(nb, cell), wire.bytes
 
@@ -92,19 +96,10 @@ def _tick_from_a_thread():  # what the live thread does every `interval` seconds
     open('live_t0', 'w').write(f'{t0} {time.time() - t0}')
 threading.Thread(target=_tick_from_a_thread).start()'''
 
-def live_action(nb, wire, cell:int, folder:Path, quiet:float=1.0) -> tuple:
+def live_action(nb, wire, cell:int, folder:Path) -> tuple:
     "Seconds from a tick's start in a kernel thread to the last plotly redraw (same machine's clock), kernel seconds, bytes."
     (folder/'live_t0').unlink(missing_ok=True)
-    nb.page.evaluate(LISTEN)
-    nb.page.evaluate("() => { window.__drawn = 0; window.__t0 = performance.now(); }")
-    wire.reset()
-    nb.run_cell()
-    nb.wait(cell_done(cell, 'DONE'), timeout=300)
-    nb.wait("() => window.__drawn > window.__t0", timeout=120)
-    while True:
-        last = nb.page.evaluate('() => window.__drawn')
-        time.sleep(quiet)
-        if nb.page.evaluate('() => window.__drawn') == last and (folder/'live_t0').exists(): break
+    run_until_drawn(nb, wire, cell, ready=(folder/'live_t0').exists)
     t0, kernel = map(float, (folder/'live_t0').read_text().split())
     drawn = nb.page.evaluate('() => (performance.timeOrigin + window.__drawn) / 1000')
     return drawn - t0, kernel, wire.bytes
