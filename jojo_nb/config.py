@@ -432,10 +432,9 @@ PRESETS = {
         'eval': {'interval': 250, 'iters': 20, 'sample_prompts': ['ROMEO:'], 'sample_tokens': 200},
     },
     # The quickest recipe found (issue 32; benchmarks/recipe_sweep.py and shakespeare_char.py): tiny-cpu with the
-    # modern-hf options (they export to Hugging Face as Qwen3) and Muon for the hidden matrices. Measured on a 2-core
-    # CPU shared with other work (load 2.5-3.6): first evaluation at or below nanoGPT's 1.8857 at step 450 (tiny-cpu:
-    # 1300, nanoGPT: 2000), 103.5 s under that load (idle: 30-35 s estimated, not measured); val 1.459 at 2000 steps
-    # (tiny-cpu: 1.764).
+    # modern-hf options (they export to Hugging Face as Qwen3) and Muon for the hidden matrices. Measured on a quiet
+    # 2-core CPU: first evaluation at or below nanoGPT's 1.8857 at step 450 after 37.8 s (tiny-cpu: step 1300, 74.4 s;
+    # nanoGPT: step 2000, 108.1 s); val 1.459 at 2000 steps (tiny-cpu: 1.764).
     # It becomes the default once the tests that assume a GPT-2-shaped, AdamW tiny-cpu run with it.
     'tiny-cpu-fast': {
         'extends': 'tiny-cpu',
