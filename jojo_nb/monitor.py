@@ -900,7 +900,7 @@ def duration(seconds:float) -> str:
 def cell_text(column:str, row:dict) -> str:
     "A row's value in `column` as the table shows it ('' for none)."
     v = row.get(column)
-    if v is None or (isinstance(v, float) and math.isnan(v)): return ''
+    if _missing(v): return ''
     if column == 'steps': return f"{v:,}/{row['_of']:,}" if row.get('_of') else f'{v:,}'
     if column == 'status' and row.get('_error'): return f"{v} ({row['_error']})"
     if column in ('ETA', 'wall time'): return duration(v)
