@@ -4,13 +4,13 @@ batch 12, 2000 steps on Tiny Shakespeare's bytes/characters with the last 10% he
 Rows: nanoGPT with its README's CPU command when a checkout is given (`--nanogpt DIR` or env NANOGPT_DIR; this
 script copies the Tiny Shakespeare text jojo ships into its data folder and runs its `prepare.py` there, so nothing
 downloads; the checkout is never part of jojo), else its recorded figure; then `jojo train` with the default
-preset (tiny-cpu) and each recipe named. Columns: the validation loss after 2000 steps, the wall time of the whole
+preset (tiny-cpu: the modern-hf options with Muon) and each recipe named. Columns: the validation loss after 2000 steps, the wall time of the whole
 command (process start, data and evaluations included), and the wall time until the first evaluation at or below
 nanoGPT's 1.8857 (jojo evaluates every `--eval-interval` steps on 20 batches, without the text sample unless
 `--samples`; nanoGPT every 250 steps, as its command says). The machine's load average (1 minute, from
 /proc/loadavg) is recorded before and after each row.
 
-    python benchmarks/shakespeare_char.py [--nanogpt DIR] [--rows default,tiny-cpu-fast] [--eval-interval 50]
+    python benchmarks/shakespeare_char.py [--nanogpt DIR] [--rows default,tiny-cpu-gpt2] [--eval-interval 50]
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -26,10 +26,12 @@ NANOGPT_CPU = ['config/train_shakespeare_char.py', '--device=cpu', '--compile=Fa
 # the model options of the `modern-hf` preset (they export to Hugging Face as Qwen3)
 MODERN_HF = [a for k, v in MODERN_HF_OPTIONS.items() for a in (f'--model.{k}', str(v).lower())]
 RECIPES = {
-    'default': [],  # the tiny-cpu preset as it stands (GPT-2 options, AdamW)
-    'modern-muon-untuned': MODERN_HF + ['--optim.name', 'muon'],
-    # the sweep's pick (benchmarks/recipe_sweep.py): Muon lr 0.005 for the matrices, AdamW lr 1e-2 for the rest
-    'tiny-cpu-fast': ['--preset', 'tiny-cpu-fast'],
+    # the default preset, tiny-cpu: the modern-hf options and Muon at the sweep's pick (benchmarks/recipe_sweep.py):
+    # lr 0.005 for the matrices, AdamW lr 1e-2 for the rest
+    'default': [],
+    'tiny-cpu-gpt2': ['--preset', 'tiny-cpu-gpt2'],  # GPT-2's options and AdamW (the default before issue 32)
+    # the modern-hf options with Muon at tiny-cpu-gpt2's learning rates (AdamW 2e-3) and Muon's default 0.02
+    'modern-muon-untuned': ['--preset', 'tiny-cpu-gpt2', *MODERN_HF, '--optim.name', 'muon'],
 }
 
 def load() -> str:
@@ -106,7 +108,7 @@ def row(name:str, r:dict) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--nanogpt', default=os.environ.get('NANOGPT_DIR'), help='a nanoGPT checkout (env NANOGPT_DIR)')
-    ap.add_argument('--rows', default='default,tiny-cpu-fast',
+    ap.add_argument('--rows', default='default,tiny-cpu-gpt2',
                     help=f'jojo recipes, comma-separated: {", ".join(RECIPES)}')
     ap.add_argument('--eval-interval', type=int, default=50, help="jojo's evaluation interval in steps")
     ap.add_argument('--samples', action='store_true', help="keep the preset's text sample at every evaluation")

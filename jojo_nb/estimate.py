@@ -32,7 +32,7 @@ def human_bytes(n:float) -> str:
         n /= 1024
 
 def human_count(n:float) -> str:
-    "`n` as `'834.3K'`, `'124.5M'`, `'1.56B'`."
+    "`n` as `'918.9K'`, `'124.5M'`, `'1.56B'`."
     for div, unit in ((1e12, 'T'), (1e9, 'B'), (1e6, 'M'), (1e3, 'K')):
         if abs(n) >= div: return f"{n / div:.{2 if unit in 'TB' else 1}f}{unit}"
     return f"{n:g}"

@@ -473,7 +473,11 @@ class Optimizers(torch.optim.Optimizer):
     def __init__(self, optimizers:list):
         self.optimizers = optimizers
         self.param_groups = [g for o in optimizers for g in o.param_groups]
-        self.defaults, self.state = {}, {}
+        self.defaults = {}
+    @property
+    def state(self) -> dict:
+        "Every parameter's state, from whichever optimizer holds it (they hold different parameters)."
+        return {p: s for o in self.optimizers for p, s in o.state.items()}
     def step(self, closure=None):
         for o in self.optimizers: o.step()
     def zero_grad(self, set_to_none:bool=True):

@@ -45,7 +45,7 @@ def test_export_hf_matches_transformers(run, tmp_path):
     assert p.returncode == 0, p.stderr
     from jojo_nb.checkpoint import load_model
     ours, cfg, _ = load_model(run/'checkpoints'/'latest.pt')
-    theirs = transformers.GPT2LMHeadModel.from_pretrained(tmp_path/'hf').eval()
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(tmp_path/'hf').eval()  # Qwen3 for tiny-cpu
     x = torch.randint(0, 256, (2, 32))
     with torch.no_grad(): assert torch.allclose(ours(x)[0][..., :256], theirs(x).logits, atol=1e-5)
     p = run_jojo('export', run, tmp_path/'st', '--format', 'safetensors')

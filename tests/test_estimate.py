@@ -18,7 +18,9 @@ def forecast(*args, cwd=None) -> dict:
 def state_bytes(path, key) -> int:
     "Bytes of the tensors under `key` of a checkpoint (each storage once: the tied head is the embedding)."
     st = torch.load(path, weights_only=True)[key]
-    tensors = list(st.values()) if key == 'model' else [t for s in st['state'].values() for t in s.values()]
+    optimizers = st.get('optimizers', [st])  # Muon + AdamW save one state dict each
+    tensors = list(st.values()) if key == 'model' else \
+        [t for o in optimizers for s in o['state'].values() for t in s.values() if torch.is_tensor(t)]
     return sum({t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}.values())
 
 @pytest.mark.slow
@@ -71,7 +73,7 @@ def test_planning_a_gpu_run_here(tmp_path):
 def test_text_report(tmp_path):
     p = run_jojo('estimate', '--train.device', 'cpu', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    for line in ('parameters       834.3K', 'tokens per step    768', 'activations', 'files kept', 'free here',
+    for line in ('parameters       918.9K', 'tokens per step    768', 'activations', 'files kept', 'free here',
                  'duration: no known peak FLOP/s for cpu; --measure times real steps here'):
         assert line in p.stdout, p.stdout
 

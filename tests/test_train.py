@@ -47,6 +47,7 @@ def check_same(a, b):
 @pytest.mark.parametrize('nproc,strategy', [(1, 'ddp'), (2, 'ddp'), (2, 'fsdp')])
 def test_exact_resume_after_signal(data, tmp_path, nproc, strategy):
     extra = (['--nproc', str(nproc)] if nproc > 1 else []) + ['--train.strategy', strategy]
+    if strategy == 'fsdp': extra += ['--optim.name', 'adamw']  # Muon orthogonalises whole matrices: not under FSDP
     p = run_jojo('train', *tiny_args(data), '--run-name', 'full', *extra, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]
     proc = start([*tiny_args(data), '--run-name', 'cut', *extra], tmp_path, start_new_session=True)
@@ -75,7 +76,8 @@ def test_ddp_matches_accumulation(data, tmp_path):
 def test_fsdp_matches_accumulation(data, tmp_path):
     """FSDP2 on 2 processes (gloo) trains the same model as 1 process with 2 accumulation steps, and its sharded
     checkpoint assembles into the same weights."""
-    common = tiny_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32, '--optim.grad_clip': 1.0})
+    common = tiny_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32, '--optim.grad_clip': 1.0,
+                                          '--optim.name': 'adamw'})  # FSDP refuses Muon
     a = run_jojo('train', *common, '--run-name', 'accum', cwd=tmp_path)
     b = run_jojo('train', *common, '--run-name', 'fsdp', '--nproc', '2', '--train.strategy', 'fsdp', cwd=tmp_path)
     assert a.returncode == 0 and b.returncode == 0, (a.stderr[-2000:], b.stderr[-2000:])
