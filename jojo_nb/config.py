@@ -161,7 +161,7 @@ class TrainConfig:
     device: str = 'auto'  # 'auto' (the free-est GPU, else MPS, else CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'
     # the training precision; auto is bf16 where supported, else fp16 on GPUs and fp32 on CPUs
     dtype: Literal['auto', 'bfloat16', 'float16', 'float32'] = 'auto'
-    compile: Literal['auto', 'true', 'false'] = 'auto'  # torch.compile the model (auto: on CUDA)
+    compile: Literal['auto', 'true', 'false'] = 'auto'  # torch.compile each transformer block (auto: on CUDA)
     tf32: bool = True  # allow TF32 matmuls on GPUs that have them
     strategy: Literal['ddp', 'fsdp'] = 'ddp'  # with several processes: DDP, or FSDP for models that do not fit
     nan_policy: Literal['skip', 'stop'] = 'skip'  # on a NaN/Inf loss: skip the step, or stop the run

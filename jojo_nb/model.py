@@ -8,8 +8,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/model.html.md"""
 __all__ = ['NORM_EPS', 'PEAK_BF16_TFLOPS', 'NS_COEFFICIENTS', 'padded_vocab', 'make_dropout', 'make_norm', 'rotary_tables',
            'apply_rotary', 'CausalSelfAttention', 'MLP', 'Block', 'KVCache', 'ChunkedLinearCrossEntropy',
            'chunked_cross_entropy', 'GPT', 'token_hits', 'measure_loss', 'peak_tflops', 'mfu', 'clean_state_dict',
-           'build_model', 'unwrap', 'sample_next', 'left_pad', 'Optimizers', 'param_groups', 'orthogonalize',
-           'ns_dtype', 'muon_lr_scale', 'Muon', 'make_optimizer']
+           'build_model', 'unwrap', 'sample_next', 'left_pad', 'compile_blocks', 'Optimizers', 'param_groups',
+           'orthogonalize', 'ns_dtype', 'muon_lr_scale', 'Muon', 'make_optimizer']
 
 # %% ../nbs/20_model.ipynb #5402fe9e
 import contextlib, math
@@ -171,7 +171,6 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
         grad_h, grad_w, ctx.grad_h, ctx.grad_w = ctx.grad_h, ctx.grad_w, None, None  # used once, scaled in place
         return grad_h.mul_(grad_loss), grad_w.mul_(grad_loss).to(ctx.weight_dtype), None, None, None, None, None, None
 
-@torch.compiler.disable  # a compiled model runs this part eagerly: its loop over chunks stays a loop
 def chunked_cross_entropy(h, weight, bias, targets, softcap:float=0.0, chunk_elements:int|None=None,
                           target_weights=None):
     """`(loss, hits, counted)` of head `weight` on hidden states `h` (..., C), in chunks of about `chunk_elements`
@@ -466,6 +465,12 @@ def stream(self:GPT, prompt:list[int], max_new_tokens:int=100, **kw) -> Iterator
         t = int(nxt[0])
         if t < 0 or t in stops: return
         yield t
+
+# %% ../nbs/20_model.ipynb #df4d0cce
+def compile_blocks(model:nn.Module) -> nn.Module:
+    "Compile each transformer block of `model` in place (`nn.Module.compile`); embeddings and loss head stay eager."
+    for block in unwrap(model).transformer.h: block.compile()
+    return model
 
 # %% ../nbs/20_model.ipynb #5f6d0694
 class Optimizers(torch.optim.Optimizer):

@@ -22,7 +22,7 @@ from .device import (dist_env, start_process_group, pick_device, pick_dtype, aut
 from .runs import RunDir, RunLock
 from .tokenizer import Tokenizer, looks_like_folder, TOKENIZER_META
 from .data import prepare, TokenLoader
-from .model import build_model, make_optimizer, unwrap, clean_state_dict, mfu, measure_loss
+from .model import build_model, make_optimizer, unwrap, clean_state_dict, mfu, measure_loss, compile_blocks
 from .checkpoint import (CheckpointManager, Checkpoints, CheckpointError, load_for_resume, load_checkpoint,
                                 check_compatible, capture_rng, restore_rng, resume_candidates, save_sharded,
                                 load_sharded, resolve_checkpoint, is_hf_folder, keep_tokenizer,
@@ -247,13 +247,15 @@ def _training_evals(self:Trainer) -> dict:
 # %% ../nbs/50_trainer.ipynb #862dd950
 @patch
 def _setup_model(self:Trainer, init_from:str|None, init_partial:bool):
-    "The model (the same initial weights on every rank), FP8 and FSDP where asked for, and its optimizer."
+    "The model (the same initial weights on every rank), FP8, compiling and FSDP where asked for, and its optimizer."
     cfg, t = self.cfg, self.cfg.train
     torch.manual_seed(t.seed)
     self.model = build_model(self.run_cfg.model, self.device)
     if init_from: self._init_from(init_from, init_partial)
     self.fp8_layers, self.fp8_ctx = self._setup_fp8(t.micro_batch_size * cfg.model.block_size)
     self.fsdp = t.strategy == 'fsdp' and self.distributed
+    self.compiled = t.compile == 'true' or (t.compile == 'auto' and self.device.type == 'cuda')
+    if self.compiled: compile_blocks(self.model)  # before FSDP wraps the blocks, as torchtitan orders them
     if self.fsdp: self._shard()
     self.optimizer = make_optimizer(self.model, cfg.optim, self.device.type)
     self.scaler = torch.amp.GradScaler('cuda', enabled=self.dtype == torch.float16 and self.device.type == 'cuda')
@@ -261,10 +263,8 @@ def _setup_model(self:Trainer, init_from:str|None, init_partial:bool):
 
 @patch
 def _wrap_model(self:Trainer):
-    "`forward_model`: compiled where compiling is on; `train_model`: that, wrapped in DDP under DDP."
-    c = self.cfg.train.compile
-    compiled = c == 'true' or (c == 'auto' and self.device.type == 'cuda')
-    self.forward_model = torch.compile(self.model) if compiled else self.model
+    "`forward_model`: the model (its blocks compiled in place where compiling is on); `train_model`: that, in DDP under DDP."
+    self.forward_model = self.model
     ddp = self.distributed and not self.fsdp
     ids = [self.device.index] if self.device.type == 'cuda' else None
     DDP = torch.nn.parallel.DistributedDataParallel
