@@ -424,8 +424,9 @@ PRESETS = {
     # block 64, batch 12, 2000 steps) on byte tokens, which need no download, with Tiny Shakespeare from inside the
     # package; the quickest recipe found (issue 32; benchmarks/recipe_sweep.py and shakespeare_char.py): the
     # modern-hf options (they export to Hugging Face as Qwen3) and Muon for the hidden matrices. Measured on a quiet
-    # 2-core CPU: first evaluation at or below nanoGPT's 1.8857 at step 450 after 37.8 s (tiny-cpu-gpt2: step 1300,
-    # 74.4 s; nanoGPT: step 2000, 108.1 s); val 1.459 at 2000 steps (tiny-cpu-gpt2: 1.764).
+    # 2-core CPU: first evaluation at or below nanoGPT's 1.8857 at step 450 after 30.8-39.1 s (median 32.3 s of five
+    # runs; tiny-cpu-gpt2: step 1300, 70.7 s; nanoGPT: step 2000, 96-104 s); val 1.459 at 2000 steps (tiny-cpu-gpt2:
+    # 1.764), 138-149 s for the whole command.
     'tiny-cpu': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0,  # vocab: the tokenizer's
                   **MODERN_HF_OPTIONS},
