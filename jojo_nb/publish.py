@@ -220,7 +220,10 @@ def training_section(facts:dict) -> str:
         if isinstance(steps, int) and isinstance(tokens, int) and steps:
             rows.append(('batch', f"{tokens // steps:,} tokens per step ({cfg.train.micro_batch_size} × "
                                   f"{cfg.model.block_size} per micro-batch)"))
-        rows.append(('optimizer', f"{o.name}, lr {o.lr:g} → {o.min_lr:g} ({o.schedule}, {o.warmup_steps} warmup steps), "
+        floor = o.min_lr / o.lr if o.lr else 0.0  # the schedule scales every group's rate alike
+        rates = (f"muon, Muon lr {o.muon_lr:g} → {o.muon_lr * floor:g} for the hidden matrices, AdamW lr {o.lr:g} → "
+                 f"{o.min_lr:g} for the rest" if o.name == 'muon' else f"{o.name}, lr {o.lr:g} → {o.min_lr:g}")
+        rows.append(('optimizer', f"{rates} ({o.schedule}, {o.warmup_steps} warmup steps), "
                                   f"weight decay {o.weight_decay:g}"))
     rows.append(('time in training steps', _duration(facts.get('train_seconds'))))
     if st:

@@ -535,7 +535,7 @@ def samples(self:Trainer) -> list[tuple[str, str]]:
     stops = [tok.eot] if tok.eot is not None else ()
     for prompt in e.sample_prompts:
         ids = tok.prompt_ids(prompt)
-        with autocast(self.device, self.dtype):
+        with self.eager(), autocast(self.device, self.dtype):
             new = unwrap(self.model).generate([ids], e.sample_tokens, temperature=e.temperature, top_k=e.top_k,
                                               seed=self.cfg.train.seed, stop_tokens=stops)[0]
         out.append((prompt, tok.decode(new)))
@@ -547,8 +547,14 @@ def score_suites(self:Trainer) -> dict:
     from jojo_nb.suites import SUITES, ScoreContext
     ctx = ScoreContext(unwrap(self.model), self.tokenizer, self.device, self.forward_context, self.rank, self.world)
     out = {}
-    for name, inputs in self.evals.items(): out |= SUITES[name].record(SUITES[name].score(ctx, inputs))
+    with self.eager():
+        for name, inputs in self.evals.items(): out |= SUITES[name].record(SUITES[name].score(ctx, inputs))
     return out
+
+@patch
+def eager(self:Trainer):
+    "Sampling and scoring run the blocks eagerly in a compiled run: their changing shapes would recompile them."
+    return torch.compiler.set_stance('force_eager') if self.compiled else contextlib.nullcontext()
 
 @patch
 def _suites_line(self:Trainer, val:dict) -> str:
