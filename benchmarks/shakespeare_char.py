@@ -31,7 +31,7 @@ RECIPES = {
     'default': [],
     'tiny-cpu-gpt2': ['--preset', 'tiny-cpu-gpt2'],  # GPT-2's options and AdamW (the default before issue 32)
     # the modern-hf options with Muon at tiny-cpu-gpt2's learning rates (AdamW 2e-3) and Muon's default 0.02
-    'modern-muon-untuned': ['--preset', 'tiny-cpu-gpt2', *MODERN_HF, '--optim.name', 'muon'],
+    'modern-muon-untuned': ['--preset', 'tiny-cpu-gpt2', *MODERN_HF, '--optim.name', 'muon', '--optim.muon_lr', '0.02'],
 }
 
 def load() -> str:

@@ -440,14 +440,11 @@ PRESETS = {
     # tiny-cpu with GPT-2's options and AdamW (the default before issue 32): it exports as GPT2LMHeadModel. The
     # nanoGPT shape at lr 1e-3 reached val 1.855 in 2000 steps (110 s); lr 2e-3 is ahead at every evaluation (1.949
     # against 2.039 at step 1000). This preset: 108-120 s for the whole command, val 1.764, first evaluation at or
-    # below 1.8857 at step 1300. Written out whole, so that its runs record it as their preset.
+    # below 1.8857 at step 1300.
     'tiny-cpu-gpt2': {
-        'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0, **GPT2_OPTIONS},
-        'data': {'dataset': 'tinyshakespeare', 'tokenizer': 'bytes', 'split': 'tail', 'val_fraction': 0.1},
-        'optim': {'lr': 2e-3, 'min_lr': 2e-4, 'warmup_steps': 100, 'weight_decay': 0.1, 'beta2': 0.99},
-        'train': {'max_steps': 2000, 'micro_batch_size': 12, 'total_batch_size': 0, 'device': 'auto'},
-        'checkpoint': {'interval': 250},
-        'eval': {'interval': 250, 'iters': 20, 'sample_prompts': ['ROMEO:'], 'sample_tokens': 200},
+        'extends': 'tiny-cpu',
+        'model': dict(GPT2_OPTIONS),
+        'optim': {'name': 'adamw', 'lr': 2e-3, 'min_lr': 2e-4, 'warmup_steps': 100},
     },
     'shakespeare-char': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0, 'vocab_size': 256},
@@ -509,7 +506,7 @@ def _exists(path:Path, file:bool=False) -> bool:
     except (OSError, ValueError): return False
 
 def resolve_layers(source:str, base_dir:Path|None=None, _chain=()) -> tuple[str, list[tuple[str, dict]]]:
-    "Resolve `source` (a preset name or a file) into `(root preset, [(where, partial dict), ...])`, base first."
+    "Resolve `source` (a preset name or a file) into `(its preset, [(where, partial dict), ...])`, base first."
     if len(_chain) >= MAX_EXTENDS: raise ConfigError(f"{_chain[-1]}: more than {MAX_EXTENDS} files extend each other")
     if source in PRESETS and not _exists(Path(base_dir or '.')/source, file=True):
         name, d, where, key = source, PRESETS[source], f'preset {source}: ', f'preset:{source}'
@@ -528,8 +525,8 @@ def resolve_layers(source:str, base_dir:Path|None=None, _chain=()) -> tuple[str,
     parent = d.pop('extends', None)
     if parent is None: return (name or ''), [(where, d)]
     if not isinstance(parent, str): raise ConfigError(f"{where}extends must be a preset name or a file path")
-    root, layers = resolve_layers(parent, base_dir, (*_chain, key))
-    return root, [*layers, (where, d)]
+    preset, layers = resolve_layers(parent, base_dir, (*_chain, key))
+    return name or preset, [*layers, (where, d)]  # a preset names itself; a file, the nearest preset it extends
 
 # %% ../nbs/01_config.ipynb #448842fd
 def parse_overrides(args:list[str]) -> dict:
