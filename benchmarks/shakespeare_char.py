@@ -29,6 +29,8 @@ RECIPES = {
     # the default preset, tiny-cpu: the modern-hf options and Muon at the sweep's pick (benchmarks/recipe_sweep.py):
     # lr 0.005 for the matrices, AdamW lr 1e-2 for the rest
     'default': [],
+    # the default in float32: on a CPU with bf16 matrix instructions (AVX512-BF16, AMX) training autocasts to bfloat16
+    'default-fp32': ['--train.dtype', 'float32'],
     'tiny-cpu-gpt2': ['--preset', 'tiny-cpu-gpt2'],  # GPT-2's options and AdamW (the default before issue 32)
     # the modern-hf options with Muon at tiny-cpu-gpt2's learning rates (AdamW 2e-3) and Muon's default 0.02
     'modern-muon-untuned': ['--preset', 'tiny-cpu-gpt2', *MODERN_HF, '--optim.name', 'muon', '--optim.muon_lr', '0.02'],

@@ -159,7 +159,8 @@ class TrainConfig:
     total_batch_size: int = num(524288, 0, 10**12)
     seed: int = num(1337, 0, SEED_MAX)  # seed of the model initialisation and the data order
     device: str = 'auto'  # 'auto' (the free-est GPU, else MPS, else CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'
-    # the training precision; auto is bf16 where supported, else fp16 on GPUs and fp32 on CPUs
+    # the training precision; auto: bf16 where supported (GPUs, and CPUs with AVX512-BF16 or AMX), else fp16 on
+    # GPUs and fp32 on CPUs
     dtype: Literal['auto', 'bfloat16', 'float16', 'float32'] = 'auto'
     compile: Literal['auto', 'true', 'false'] = 'auto'  # torch.compile each transformer block (auto: on CUDA)
     tf32: bool = True  # allow TF32 matmuls on GPUs that have them

@@ -7,7 +7,8 @@ Docs: https://jojo-nb.github.io/jojo_nb/device.html.md"""
 # %% auto #0
 __all__ = ['PR_SET_PDEATHSIG', 'M_TRIM_THRESHOLD', 'M_TOP_PAD', 'M_MMAP_THRESHOLD', 'dist_env', 'start_process_group',
            'process_group', 'launch_id', 'restarted', 'die_with_parent', 'under_torchrun', 'launch_torchrun',
-           'stop_launch', 'parent_pid', 'child_pids', 'pick_device', 'pick_dtype', 'autocast', 'keep_freed_memory']
+           'stop_launch', 'parent_pid', 'child_pids', 'pick_device', 'fast_bf16', 'pick_dtype', 'autocast',
+           'keep_freed_memory']
 
 # %% ../nbs/03_device.ipynb #27360aae
 import ctypes, os
@@ -184,11 +185,20 @@ def pick_device(spec:str='auto', local_rank:int=0, distributed:bool=False) -> to
     return torch.device('cpu')
 
 # %% ../nbs/03_device.ipynb #4f19c963
-def pick_dtype(spec:str, device:torch.device) -> torch.dtype:
-    "bf16 where supported, else fp16 on GPU (with a grad scaler), fp32 on CPU; or what `spec` says."
+def fast_bf16(device:torch.device|str) -> bool:
+    "Whether `device` multiplies bfloat16 matrices natively: a CUDA GPU that does, or a CPU with AVX512-BF16 or AMX."
+    kind = torch.device(device).type
+    if kind == 'cuda': return torch.cuda.is_bf16_supported(including_emulation=False)
+    if kind == 'cpu': return any(getattr(torch.cpu, f, lambda: False)()
+                                 for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
+    return False
+
+def pick_dtype(spec:str, device:torch.device, training:bool=False) -> torch.dtype:
+    """What `spec` says, or for `auto`: bf16 where supported, else fp16 on GPU (with a grad scaler); on a CPU, bf16
+    for `training` where it has bf16 matrix instructions (`fast_bf16`), else fp32."""
     if spec != 'auto': return getattr(torch, spec)
     if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
+    return torch.bfloat16 if training and device.type == 'cpu' and fast_bf16(device) else torch.float32
 
 def autocast(device:torch.device, dtype:torch.dtype):
     "The autocast context for forward passes on `device` in `dtype` (a no-op for float32)."

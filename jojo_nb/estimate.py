@@ -65,10 +65,10 @@ def planned_device(cfg:RunConfig) -> tuple[torch.device, torch.dtype, str]:
         try: dev = torch.device(spec)
         except RuntimeError: raise JojoError(f"train.device={spec!r} is not a device torch knows; use auto, cpu, "
                                              f"cuda, cuda:N or mps") from None
-        dtype = torch.bfloat16 if dev.type == 'cuda' and cfg.train.dtype == 'auto' else pick_dtype(cfg.train.dtype, dev)
+        dtype = torch.bfloat16 if dev.type == 'cuda' and cfg.train.dtype == 'auto' else pick_dtype(cfg.train.dtype, dev, True)
         return dev, dtype, f"{dev.type} (not on this machine)"
     name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else dev.type
-    return dev, pick_dtype(cfg.train.dtype, dev), name
+    return dev, pick_dtype(cfg.train.dtype, dev, training=True), name
 
 # %% ../nbs/95_estimate.ipynb #78789b52
 def prepared_tokens(cfg:RunConfig) -> int|None:
@@ -102,9 +102,13 @@ def activation_bytes(m:ModelConfig, batch:int, dtype:torch.dtype, device_type:st
     mixed = dtype != torch.float32
     norm = fp32 * (2 if m.norm == 'rmsnorm' else 1)
     mlp_hidden = (4 if m.mlp == 'swiglu' else 2) * mlp_width(m)  # per token: the widened tensors the MLP keeps
-    per_block = unit * (2 * norm + 6 * a) + B * T * mlp_hidden * a
-    if m.rotary or m.qk_norm: per_block += unit * 3 * a
-    if m.qk_norm: per_block += unit * (2 * fp32 + (2 * fp32 if mixed else 0))
+    if mixed and device_type == 'cpu':  # a CPU runs attention in fp32 under autocast (the model chapter says why)
+        per_block = unit * (2 * norm + 3 * a + 4 * fp32) + B * T * mlp_hidden * a
+        per_block += unit * 2 * fp32 * ((m.rotary or m.qk_norm) + m.qk_norm)
+    else:
+        per_block = unit * (2 * norm + 6 * a) + B * T * mlp_hidden * a
+        if m.rotary or m.qk_norm: per_block += unit * 3 * a
+        if m.qk_norm: per_block += unit * (2 * fp32 + (2 * fp32 if mixed else 0))
     if m.dropout:
         per_block += unit * 2 * (1 if device_type == 'cuda' else a)
         if device_type != 'cuda': per_block += 3 * B * H * T * T * fp32

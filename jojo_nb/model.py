@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import JojoError, IGNORE_INDEX
 from .config import ModelConfig, OptimConfig, mlp_width
+from .device import fast_bf16
 
 # %% ../nbs/20_model.ipynb #12d9454c
 def padded_vocab(vocab_size:int, multiple:int=64) -> int:
@@ -65,13 +66,16 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x, rotary=None, cache=None, layer:int=0, mask=None):
         B, T, C = x.shape
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.n_head, self.head_dim).transpose(1, 2) for t in (q, k, v))
+        qkv = self.c_attn(x)
+        on_cpu = qkv.device.type == 'cpu'
+        if on_cpu: qkv = qkv.float()  # a no-op in float32
+        q, k, v = (t.view(B, T, self.n_head, self.head_dim).transpose(1, 2) for t in qkv.split(C, dim=2))
         if self.q_norm is not None: q, k = self.q_norm(q), self.k_norm(k)
         if rotary is not None: q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
         if cache is not None: k, v = cache.update(layer, k, v)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        with torch.autocast('cpu', enabled=False) if on_cpu else contextlib.nullcontext():
+            y = F.scaled_dot_product_attention(q, k.type_as(q), v.type_as(q), attn_mask=mask, is_causal=mask is None,
+                                               dropout_p=self.dropout if self.training else 0.0)
         return self.resid_dropout(self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C)))
 
 # %% ../nbs/20_model.ipynb #d660c622
@@ -416,7 +420,9 @@ def generate_steps(self:GPT, prompts:list[list[int]], max_new_tokens:int=100, te
     c, dev, B = self.cfg, next(self.parameters()).device, len(prompts)
     toks, valid = left_pad(prompts, dev)
     gen = torch.Generator(device=dev)
-    gen.manual_seed(seed if seed is not None else torch.seed())
+    # no seed: one drawn from torch's global generator, which `torch.manual_seed` makes repeatable (`torch.seed()`
+    # would reseed that generator from the OS, and every random draw after it with it)
+    gen.manual_seed(seed if seed is not None else int(torch.randint(2**62, ()).item()))
     seen = torch.zeros(B, self.vocab_size, dtype=torch.bool, device=dev)
     seen.scatter_(1, toks.clamp(max=self.vocab_size - 1), valid)
     done = torch.zeros(B, dtype=torch.bool, device=dev)
@@ -518,13 +524,8 @@ def orthogonalize(g:torch.Tensor, steps:int=5, coefficients=NS_COEFFICIENTS, eps
     return x
 
 def ns_dtype(device) -> torch.dtype:
-    "The precision Newton-Schulz runs in on `device`: bfloat16 where it has bf16 matrix units, float32 elsewhere."
-    kind = torch.device(device).type
-    if kind == 'cuda': fast_bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
-    elif kind == 'cpu': fast_bf16 = any(getattr(torch.cpu, f, lambda: False)()  # AVX512-BF16 or AMX
-                                        for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
-    else: fast_bf16 = False
-    return torch.bfloat16 if fast_bf16 else torch.float32
+    "The precision Newton-Schulz runs in on `device`: bfloat16 where it has bf16 matrix units (`fast_bf16`), else float32."
+    return torch.bfloat16 if fast_bf16(device) else torch.float32
 
 def muon_lr_scale(shape, adjust_lr_fn:str|None=None) -> float:
     "How much Muon scales the learning rate of a `shape` matrix, as `torch.optim.Muon`'s `adjust_lr_fn` says."

@@ -187,7 +187,7 @@ def _setup_processes(self:Trainer):
     keep_freed_memory(self.device)  # CPU: the kernel stops zeroing the same pages every step
     start_process_group(self.device, self.cfg.train.collective_timeout)
     if self.device.type == 'cuda': torch.cuda.set_device(self.device)
-    self.dtype = pick_dtype(self.cfg.train.dtype, self.device)
+    self.dtype = pick_dtype(self.cfg.train.dtype, self.device, training=True)
     if self.cfg.train.tf32 and self.device.type == 'cuda':
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
 
@@ -645,7 +645,7 @@ def _open_run(self:Trainer):
     if not self.quiet:
         n = self.model.param_counts()
         print(f"jojo: run {self.run.path} | {n['total'] / 1e6:.2f}M parameters | {self.world} process(es) on "
-              f"{self.device.type} | {self.tokens_per_step:,} tokens/step (accumulation {self.grad_accum}) | "
+              f"{self.device.type} in {str(self.dtype).replace('torch.', '')} | {self.tokens_per_step:,} tokens/step (accumulation {self.grad_accum}) | "
               f"{self.max_steps} steps" +
               (f" | resumed from {self.resumed_from} at step {self.step}" if resumed else ''),
               file=sys.stderr, flush=True)
