@@ -425,9 +425,10 @@ PRESETS = {
     # block 64, batch 12, 2000 steps) on byte tokens, which need no download, with Tiny Shakespeare from inside the
     # package; the quickest recipe found (issue 32; benchmarks/recipe_sweep.py and shakespeare_char.py): the
     # modern-hf options (they export to Hugging Face as Qwen3) and Muon for the hidden matrices. Measured on a quiet
-    # 2-core CPU: first evaluation at or below nanoGPT's 1.8857 at step 450 after 30.8-39.1 s (median 32.3 s of five
-    # runs; tiny-cpu-gpt2: step 1300, 70.7 s; nanoGPT: step 2000, 96-104 s); val 1.459 at 2000 steps (tiny-cpu-gpt2:
-    # 1.764), 138-149 s for the whole command.
+    # 2-core CPU with AVX512-BF16 (so training autocasts to bf16): first evaluation at or below nanoGPT's 1.8857 at
+    # step 450 after 27.1-31.3 s (median 28.8 s of five runs; 34.3 s in float32; tiny-cpu-gpt2: step 1300, 62.4 s;
+    # nanoGPT: step 2000, 96.1 s); val 1.462 at 2000 steps (float32: 1.459; tiny-cpu-gpt2: 1.755), 107 s for the
+    # whole command (nanoGPT's: 97 s).
     'tiny-cpu': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0,  # vocab: the tokenizer's
                   **MODERN_HF_OPTIONS},
@@ -440,8 +441,8 @@ PRESETS = {
     },
     # tiny-cpu with GPT-2's options and AdamW (the default before issue 32): it exports as GPT2LMHeadModel. The
     # nanoGPT shape at lr 1e-3 reached val 1.855 in 2000 steps (110 s); lr 2e-3 is ahead at every evaluation (1.949
-    # against 2.039 at step 1000). This preset: 108-120 s for the whole command, val 1.764, first evaluation at or
-    # below 1.8857 at step 1300.
+    # against 2.039 at step 1000). This preset (bf16 on the CPU above): 96 s for the whole command, val 1.755, first
+    # evaluation at or below 1.8857 at step 1300 (62.4 s).
     'tiny-cpu-gpt2': {
         'extends': 'tiny-cpu',
         'model': dict(GPT2_OPTIONS),
