@@ -866,10 +866,15 @@ def _load_sharded_whole(path:Path, verify:bool) -> dict:
 ARCH_KEYS = arch_keys()  # the model options of kind 'architecture', declared once in the model config
 
 def check_compatible(state:dict, config:dict, tokenizer_identity:dict|None, path='checkpoint'):
-    "Raise `CheckpointError` listing the model keys (and tokenizer) where `state` differs from the run's `config`."
+    "Raise `CheckpointError` listing the model keys, tokenizer and optimizer where `state` differs from the run's `config`."
     ours, theirs = config.get('model', {}), (state.get('config') or {}).get('model', {})
     diff = [f"model.{k}: checkpoint {theirs.get(k)!r}, config {ours.get(k)!r}" for k in ARCH_KEYS
             if k in theirs and theirs.get(k) != ours.get(k)]
+    optim = lambda c: ((c or {}).get('optim') or {}).get('name')  # its state only loads into the same optimizer
+    saved_optim, our_optim = optim(state.get('config')), optim(config)
+    if saved_optim and our_optim and saved_optim != our_optim:
+        diff.append(f"optim.name: checkpoint {saved_optim!r}, config {our_optim!r} (resume with --optim.name "
+                    f"{saved_optim}, or start a new run from its weights with --init-from)")
     tok = state.get('tokenizer')
     if tokenizer_identity and tok and tok != tokenizer_identity:
         diff.append(f"tokenizer: checkpoint {tok.get('name')!r}, config {tokenizer_identity.get('name')!r}"

@@ -63,6 +63,19 @@ def test_exact_resume_after_signal(data, tmp_path, nproc, strategy):
     assert p.returncode == 0, p.stderr[-3000:]
     check_same(tmp_path/'runs'/'full', tmp_path/'runs'/'cut')
 
+def test_resume_with_another_optimizer_is_refused_in_one_line(data, tmp_path):
+    """A run saved with Muon (the default) resumed asking for AdamW: its optimizer state cannot load, so exit 2 with
+    one line naming both and what to do, and the checkpoint is untouched."""
+    train = lambda *a: run_jojo('train', *tiny_args(data, steps=10), '--run-name', 'r', *a, cwd=tmp_path)
+    assert train().returncode == 0
+    latest = tmp_path/'runs'/'r'/'checkpoints'/'latest.pt'
+    before = latest.read_bytes()
+    p = train('--resume', 'latest', '--train.max_steps', '12', '--optim.name', 'adamw')
+    assert p.returncode == 2 and 'Traceback' not in p.stderr, p.stderr[-2000:]
+    errors = [l for l in p.stderr.splitlines() if l.startswith('jojo: error:')]
+    assert len(errors) == 1 and "optim.name: checkpoint 'muon', config 'adamw' (resume with --optim.name muon" in errors[0]
+    assert latest.read_bytes() == before
+
 @pytest.mark.slow
 def test_ddp_matches_accumulation(data, tmp_path):
     common = tiny_args(data, steps=20, **{'--train.total_batch_size': 2 * 4 * 32})
