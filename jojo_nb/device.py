@@ -188,7 +188,8 @@ def pick_device(spec:str='auto', local_rank:int=0, distributed:bool=False) -> to
 def fast_bf16(device:torch.device|str) -> bool:
     "Whether `device` multiplies bfloat16 matrices natively: a CUDA GPU that does, or a CPU with AVX512-BF16 or AMX."
     kind = torch.device(device).type
-    if kind == 'cuda': return torch.cuda.is_bf16_supported(including_emulation=False)
+    if kind == 'cuda':  # not emulated: before Ampere, torch emulates bf16, far slower than fp16
+        with torch.cuda.device(torch.device(device)): return torch.cuda.is_bf16_supported(including_emulation=False)
     if kind == 'cpu': return any(getattr(torch.cpu, f, lambda: False)()
                                  for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
     return False
@@ -197,7 +198,7 @@ def pick_dtype(spec:str, device:torch.device, training:bool=False) -> torch.dtyp
     """What `spec` says, or for `auto`: bf16 where supported, else fp16 on GPU (with a grad scaler); on a CPU, bf16
     for `training` where it has bf16 matrix instructions (`fast_bf16`), else fp32."""
     if spec != 'auto': return getattr(torch, spec)
-    if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == 'cuda': return torch.bfloat16 if fast_bf16(device) else torch.float16
     return torch.bfloat16 if training and device.type == 'cpu' and fast_bf16(device) else torch.float32
 
 def autocast(device:torch.device, dtype:torch.dtype):

@@ -68,7 +68,7 @@ class CausalSelfAttention(nn.Module):
         B, T, C = x.shape
         qkv = self.c_attn(x)
         on_cpu = qkv.device.type == 'cpu'
-        if on_cpu: qkv = qkv.float()  # a no-op in float32
+        if on_cpu: qkv = qkv.to(self.c_attn.weight.dtype)  # fp32 under autocast; a bf16 model stays bf16
         q, k, v = (t.view(B, T, self.n_head, self.head_dim).transpose(1, 2) for t in qkv.split(C, dim=2))
         if self.q_norm is not None: q, k = self.q_norm(q), self.k_norm(k)
         if rotary is not None: q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
