@@ -426,9 +426,9 @@ PRESETS = {
     # package; the quickest recipe found (issue 32; benchmarks/recipe_sweep.py and shakespeare_char.py): the
     # modern-hf options (they export to Hugging Face as Qwen3) and Muon for the hidden matrices. Measured on a quiet
     # 2-core CPU with AVX512-BF16 (so training autocasts to bf16): first evaluation at or below nanoGPT's 1.8857 at
-    # step 450 after 27.1-31.3 s (median 28.8 s of five runs; 34.3 s in float32; tiny-cpu-gpt2: step 1300, 62.4 s;
-    # nanoGPT: step 2000, 96.1 s); val 1.462 at 2000 steps (float32: 1.459; tiny-cpu-gpt2: 1.755), 107 s for the
-    # whole command (nanoGPT's: 97 s).
+    # step 450 after 23.6-32.1 s (median 29.6 s of twelve runs: 43-46 ms a step when the host is quiet, 58 when it
+    # is not; 34.3 s in float32; tiny-cpu-gpt2: step 1300, 62.4 s; nanoGPT: step 2000, 84-97 s); val 1.462 at 2000
+    # steps (float32: 1.459; tiny-cpu-gpt2: 1.755), 107 s for the whole command (nanoGPT's: 97 s).
     'tiny-cpu': {
         'model': {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'block_size': 64, 'dropout': 0.0,  # vocab: the tokenizer's
                   **MODERN_HF_OPTIONS},
