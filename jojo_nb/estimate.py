@@ -65,7 +65,8 @@ def planned_device(cfg:RunConfig) -> tuple[torch.device, torch.dtype, str]:
         try: dev = torch.device(spec)
         except RuntimeError: raise JojoError(f"train.device={spec!r} is not a device torch knows; use auto, cpu, "
                                              f"cuda, cuda:N or mps") from None
-        dtype = torch.bfloat16 if dev.type == 'cuda' and cfg.train.dtype == 'auto' else pick_dtype(cfg.train.dtype, dev, True)
+        auto_gpu = dev.type == 'cuda' and cfg.train.dtype == 'auto'
+        dtype = torch.bfloat16 if auto_gpu else pick_dtype(cfg.train.dtype, dev, training=True)
         return dev, dtype, f"{dev.type} (not on this machine)"
     name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else dev.type
     return dev, pick_dtype(cfg.train.dtype, dev, training=True), name

@@ -645,7 +645,8 @@ def _open_run(self:Trainer):
     if not self.quiet:
         n = self.model.param_counts()
         print(f"jojo: run {self.run.path} | {n['total'] / 1e6:.2f}M parameters | {self.world} process(es) on "
-              f"{self.device.type} in {str(self.dtype).replace('torch.', '')} | {self.tokens_per_step:,} tokens/step (accumulation {self.grad_accum}) | "
+              f"{self.device.type} in {str(self.dtype).replace('torch.', '')} | {self.tokens_per_step:,} tokens/step "
+              f"(accumulation {self.grad_accum}) | "
               f"{self.max_steps} steps" +
               (f" | resumed from {self.resumed_from} at step {self.step}" if resumed else ''),
               file=sys.stderr, flush=True)
