@@ -5,7 +5,7 @@ from conftest import run_jojo
 from jojo_nb.config import load_config
 from jojo_nb.estimate import estimate, folder_bytes
 
-# a short tiny-cpu run with evaluations, samples and rotated checkpoints: about 10 s on an idle 2-core CPU
+# a short tiny-cpu run with evaluations, samples and rotated checkpoints: about 4 s on an idle 2-core CPU
 SHORT = ['--train.device', 'cpu', '--train.max_steps', '60', '--optim.warmup_steps', '10', '--eval.interval', '20',
          '--eval.iters', '5', '--eval.sample_tokens', '32', '--checkpoint.interval', '20', '--checkpoint.keep', '2',
          '--log.tensorboard', 'false']
@@ -43,9 +43,13 @@ def test_forecast_against_a_real_run(tmp_path):
     assert abs(formula / latest.stat().st_size - 1) < 0.01
     assert (disk['files'], disk['saves']) == (2, 3)  # keep 2: the last two saves, which are latest and its backup
     assert abs(disk['bytes'] / folder_bytes(run) - 1) < 0.25, (disk['bytes'], folder_bytes(run))
+    # A shared host runs whole minutes at one speed and then at another (43 against 58 ms a step here), so the run is
+    # forecast once before it and once after: it must match the forecast made at its own speed within 25%.
+    again = forecast('--measure', *SHORT, cwd=tmp_path)['duration']['total_s']
+    forecasts = (t['total_s'], again)
     if os.getloadavg()[0] > (os.cpu_count() or 1):  # other work took turns with the timed steps or the run
-        warnings.warn(f"machine oversubscribed: duration not compared ({t['total_s']:.1f} s vs {elapsed:.1f} s)")
-    else: assert abs(t['total_s'] / elapsed - 1) < 0.25, (t['total_s'], elapsed)
+        warnings.warn(f"machine oversubscribed: duration not compared ({forecasts} s vs {elapsed:.1f} s)")
+    else: assert min(abs(f / elapsed - 1) for f in forecasts) < 0.25, (forecasts, elapsed)
 
 def test_json_keys_and_both_memory_layouts(tmp_path):
     est = forecast('--nproc', '2', '--train.device', 'cpu', '--train.max_steps', '300', cwd=tmp_path)
