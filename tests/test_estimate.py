@@ -1,5 +1,5 @@
 "`jojo estimate` and `jojo train --dry-run` as a user runs them, and the forecast against a real run."
-import json, os, warnings
+import json
 import pytest, torch
 from conftest import run_jojo
 from jojo_nb.config import load_config
@@ -47,9 +47,8 @@ def test_forecast_against_a_real_run(tmp_path):
     # forecast once before it and once after: it must match the forecast made at its own speed within 25%.
     again = forecast('--measure', *SHORT, cwd=tmp_path)['duration']['total_s']
     forecasts = (t['total_s'], again)
-    if os.getloadavg()[0] > (os.cpu_count() or 1):  # other work took turns with the timed steps or the run
-        warnings.warn(f"machine oversubscribed: duration not compared ({forecasts} s vs {elapsed:.1f} s)")
-    else: assert min(abs(f / elapsed - 1) for f in forecasts) < 0.25, (forecasts, elapsed)
+    print(f"forecasts {forecasts[0]:.2f} s and {forecasts[1]:.2f} s, run {elapsed:.1f} s")
+    assert min(abs(f / elapsed - 1) for f in forecasts) < 0.25, (forecasts, elapsed)
 
 def test_json_keys_and_both_memory_layouts(tmp_path):
     est = forecast('--nproc', '2', '--train.device', 'cpu', '--train.max_steps', '300', cwd=tmp_path)
