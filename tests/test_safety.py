@@ -15,10 +15,10 @@ def error_line(p) -> str:
     print(f"exit {p.returncode}: {errors[0]}")  # the closing note's table: pytest -s shows them
     return errors[0]
 
-def verified(folder) -> list:
-    "The statuses `jojo checkpoints verify` gives the checkpoints in `folder`."
+def verified(folder) -> dict:
+    "The status `jojo checkpoints verify` gives each checkpoint in `folder`, by its path there."
     from jojo_nb.checkpoint import Checkpoints, verify_all
-    return [s for _, s in verify_all(Checkpoints(folder).files())]
+    return {str(p.relative_to(folder)): s for p, s in verify_all(Checkpoints(folder).files())}
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory, data):
@@ -83,7 +83,7 @@ def test_crafted_sharded_checkpoint_runs_no_code(data, tmp_path):
     p = run_jojo('train', '--run-name', 'f', '--resume', 'latest', *fsdp, cwd=tmp_path)
     assert p.returncode == 0 and 'not made by jojo_nb' in p.stderr and 'at step 10' in p.stderr, p.stderr[-3000:]
     assert not marker.exists()
-    assert verified(tmp_path/'runs'/'f'/'checkpoints') == ['ok'] * 3
+    assert list(verified(tmp_path/'runs'/'f'/'checkpoints').values()) == ['ok'] * 3
 
 # 2. One trainer per run
 @pytest.mark.slow
@@ -102,7 +102,7 @@ def test_one_trainer_per_run(data, tmp_path):
         first.kill(); first.communicate()
     logged = losses(run)
     assert sorted(logged) == list(range(1, max(logged) + 1))  # nobody else wrote into it
-    assert all(s.startswith('ok') for s in verified(run/'checkpoints'))
+    assert all(s.startswith('ok') for s in verified(run/'checkpoints').values())
     # a killed trainer holds no lock: the run continues
     p = run_jojo('train', '--run-name', 'one', '--resume', 'latest', '--train.max_steps', str(max(logged) + 2),
                  cwd=tmp_path)
@@ -161,7 +161,7 @@ def test_disk_full_mid_run(data, tmp_path, leave):
         assert p.returncode == 2, err[-2000:]
         refused = 'not enough free space' in line and 'safety margin needed' in line
         assert refused or 'No space left on device' in line, line
-        assert all(s == 'ok' for s in verified(run/'checkpoints')), verified(run/'checkpoints')
+        assert all(s == 'ok' for s in verified(run/'checkpoints').values()), verified(run/'checkpoints')
         if leave:
             st = json.loads((run/'run.json').read_text())
             assert st['status'] == 'crashed' and st['exit_code'] == 2 and 'free space' in st['error'], st
@@ -211,7 +211,7 @@ def test_write_fault_is_one_line(data, tmp_path, fault):
     run = tmp_path/'runs'/'w'
     st = json.loads((run/'run.json').read_text())
     assert st['status'] == 'crashed' and 'No space left' in st['error'], st
-    assert all(s == 'ok' for s in verified(run/'checkpoints'))
+    assert all(s == 'ok' for s in verified(run/'checkpoints').values())
     assert not [f for f in (run/'checkpoints').iterdir() if f.name.startswith('.')]  # no temporary file left behind
 
 @pytest.mark.slow
@@ -234,7 +234,7 @@ def test_read_only_checkpoints_mid_run_and_at_resume(data, tmp_path):
     with mounted(tmp_path/'runs'):  # the runs folder, for a new run
         p = run_jojo('train', *tiny_args(data, steps=6), '--run-name', 'new', cwd=tmp_path)
         assert p.returncode == 2 and 'Read-only file system' in error_line(p), p.stderr[-2000:]
-    assert all(s == 'ok' for s in verified(run/'checkpoints'))
+    assert all(s == 'ok' for s in verified(run/'checkpoints').values())
 
 # 4. Bad input: one line, exit 2
 @pytest.fixture(scope='module')
@@ -413,6 +413,5 @@ def test_signals_and_logs(data, tmp_path):
     st = json.loads((run/'run.json').read_text())
     assert proc.returncode == 130 and st['status'] == 'interrupted' and st['exit_code'] == 130, err[-2000:]
     assert f"run s: interrupted at step {st['step']}" in err and 'Traceback' not in err, err[-2000:]
-    from jojo_nb.checkpoint import Checkpoints, verify_all
-    statuses = {str(p.relative_to(run)): s for p, s in verify_all(Checkpoints(run/'checkpoints').files())}
+    statuses = verified(run/'checkpoints')
     assert all(s == 'ok' for s in statuses.values()), statuses  # which file, if the kill -9 above left one unlabelled
